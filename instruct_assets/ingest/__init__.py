@@ -1,0 +1,1 @@
+"""Reading raw instruction data into the canonical conversation schema (pure functions, no Dagster)."""

@@ -1,0 +1,143 @@
+"""Split a JSONL (or gzip-compressed JSONL) file into chunks of lines, in bounded memory.
+
+Each chunk is an Arrow table `lines(row, raw, raw_bytes)`: `row` is the 1-based line number, `raw` the
+line's bytes (a zero-copy view of the read buffer), `raw_bytes` its length without the line ending.
+Blank lines are not rows; they are counted. A UTF-8 byte-order mark at the start of the file is dropped,
+and a CR before the LF is not part of the line. A line longer than `max_line_bytes` is never held whole:
+its first `preview_bytes` stand in for it, with its true length in `raw_bytes`.
+"""
+
+import gzip
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+UTF8_BOM = b"\xef\xbb\xbf"
+LINES_SCHEMA = pa.schema([("row", pa.int64()), ("raw", pa.large_binary()), ("raw_bytes", pa.int64())])
+
+
+@dataclass
+class FileProblem:
+    """Something wrong with the file as a whole, reported as one quarantine row at `row`."""
+
+    row: int
+    reason: str
+    detail: str
+    raw: bytes = b""
+
+
+@dataclass
+class LineChunkStats:
+    blank_lines: int = 0
+    problems: list[FileProblem] = field(default_factory=list)
+
+
+def is_gzip(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def _read_blocks(path: Path, block_bytes: int, stats: LineChunkStats) -> Iterator[bytes]:
+    """The file's (decompressed) bytes in blocks; a gzip that ends early is recorded, not raised."""
+    if not is_gzip(path):
+        with path.open("rb") as f:
+            while block := f.read(block_bytes):
+                yield block
+        return
+    produced = False
+    with gzip.open(path, "rb") as f:
+        try:
+            # read1 returns what one decompression step yields, so nothing read before a cut is lost.
+            while block := f.read1(block_bytes):
+                produced = True
+                yield block
+        except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+            if produced:
+                detail = f"gzip stream ends early, rows after this point are lost: {error}"
+                stats.problems.append(FileProblem(0, "truncated_gzip", detail))
+            else:
+                detail = f"not a readable gzip stream: {error}"
+                stats.problems.append(FileProblem(0, "unreadable_file", detail))
+
+
+def _lines_table(buffer: bytes, first_row: int, stats: LineChunkStats) -> tuple[pa.Table, int]:
+    """Every complete line of `buffer` (which ends with LF) as a `lines` table; returns the next row."""
+    ends = np.fromiter(_newline_positions(buffer), dtype=np.int64)
+    data = np.frombuffer(buffer, dtype=np.uint8)
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    lengths = ends - starts
+    has_cr = np.zeros(len(ends), dtype=bool)
+    nonempty = lengths > 0
+    has_cr[nonempty] = data[ends[nonempty] - 1] == 0x0D
+    lengths -= has_cr
+    offsets = np.append(starts, len(buffer)).astype(np.int64)
+    raw = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(ends), [None, pa.py_buffer(offsets), pa.py_buffer(buffer)]
+    )
+    rows = np.arange(first_row, first_row + len(ends), dtype=np.int64)
+    keep = lengths > 0
+    stats.blank_lines += int((~keep).sum())
+    table = pa.table({"row": rows, "raw": raw, "raw_bytes": lengths.astype(np.int64)}, LINES_SCHEMA)
+    return table.filter(pa.array(keep)), first_row + len(ends)
+
+
+def _newline_positions(buffer: bytes) -> Iterator[int]:
+    # bytes.find is memchr: on 2 cores this beats a vectorized compare over the whole buffer by ~6x.
+    find = buffer.find
+    position = find(b"\n")
+    while position >= 0:
+        yield position
+        position = find(b"\n", position + 1)
+
+
+def iter_line_chunks(
+    path: Path, chunk_bytes: int, max_line_bytes: int, preview_bytes: int
+) -> Iterator[tuple[pa.Table, LineChunkStats]]:
+    """Chunks of about `chunk_bytes` of complete lines; the stats object fills as chunks are read."""
+    stats = LineChunkStats()
+    pending = b""
+    next_row = 1
+    giant: tuple[bytes, int] | None = None  # (preview, bytes so far) of a line too long to hold
+    at_start = True
+    for block in _read_blocks(path, chunk_bytes, stats):
+        if at_start:
+            block = block.removeprefix(UTF8_BOM)
+            at_start = False
+        if giant is not None:
+            newline = block.find(b"\n")
+            if newline < 0:
+                giant = (giant[0], giant[1] + len(block))
+                continue
+            yield _giant_line(next_row, giant[0], giant[1] + newline), stats
+            next_row += 1
+            giant, block = None, block[newline + 1 :]
+        pending += block
+        last_newline = pending.rfind(b"\n")
+        if last_newline < 0:
+            if len(pending) > max_line_bytes:
+                giant, pending = (pending[:preview_bytes], len(pending)), b""
+            continue
+        complete, pending = pending[: last_newline + 1], pending[last_newline + 1 :]
+        table, next_row = _lines_table(complete, next_row, stats)
+        yield table, stats
+    if giant is not None:
+        yield _giant_line(next_row, giant[0], giant[1]), stats
+        next_row, pending = next_row + 1, b""
+    if stats.problems:
+        # The stream broke: the partial last line (if any) is the evidence kept with the problem row.
+        for problem in stats.problems:
+            problem.row, problem.raw = next_row, pending[:preview_bytes]
+    elif pending:
+        # The last line has no newline: still a row (a file cut mid-line shows up as invalid JSON).
+        table, next_row = _lines_table(pending + b"\n", next_row, stats)
+        yield table, stats
+
+
+def _giant_line(row: int, preview: bytes, total_bytes: int) -> pa.Table:
+    return pa.table({"row": [row], "raw": [preview], "raw_bytes": [total_bytes]}, LINES_SCHEMA)
