@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make run` (install, build the demo, materialize everything) and
+# `make test` (install, then the whole test suite). Both reuse .venv when it is up to date.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+PROFILE ?= demo
+
+.PHONY: install run test ui bench lint clean
+
+$(STAMP): pyproject.toml constraints/cpu.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11" >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch is held at the local CPU build by the constraints file, not by pyproject (see README).
+	$(BIN)/python -m pip install -q -c constraints/cpu.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+
+$(DAGSTER_HOME)/dagster.yaml: deploy/local/dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp deploy/local/dagster.yaml $@
+
+run: install
+	$(BIN)/instruct-assets demo --profile $(PROFILE)
+	$(BIN)/instruct-assets materialize
+
+test: install
+	bash scripts/test.sh
+
+ui: install
+	$(BIN)/dagster dev -w workspace.yaml --host 127.0.0.1
+
+bench: install
+	$(BIN)/python benchmarks/ingest.py
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf data .dagster_home

@@ -1,0 +1,1 @@
+"""Dagster resources: where data lives (lake, landing zone, warehouse) and how asset values are stored."""
