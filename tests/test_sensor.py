@@ -46,3 +46,19 @@ def test_unchanged_sources_request_nothing_and_changed_ones_rerun(env, tmp_path,
     assert [r.partition_key for r in third.run_requests] == ["chat"]
     assert added_partitions(third) == []  # known source: refreshed, not registered again
     assert third.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_a_source_already_ingested_at_its_current_files_is_not_ingested_again(
+    env, tmp_path, real_conversations
+):
+    from instruct_assets.defs.ingest.assets import ingest_source
+
+    env.add_source("chat", write_jsonl(tmp_path / "a.jsonl", real_conversations[:3]))
+    env.register("chat")
+    assert dg.materialize(
+        [ingest_source], partition_key="chat", resources=env.resources, instance=env.instance
+    ).success
+    assert tick(env, cursor=None).run_requests == []  # e.g. `make ui` after `make run`
+
+    env.add_source("chat", write_jsonl(tmp_path / "b.jsonl", real_conversations[3:6]))
+    assert [r.partition_key for r in tick(env, cursor=None).run_requests] == ["chat"]

@@ -18,6 +18,7 @@ INGEST_CODE_VERSION = code_version_of(
     PROJECT_ROOT / "sql" / "lineage",
 )
 OWNERS = ["team:data-curation"]
+SOURCE_FINGERPRINT = "source_fingerprint"  # raw_pool metadata: which version of the files was ingested
 
 RAW_POOL_DOC = """Canonical conversations of one source.
 
@@ -78,6 +79,7 @@ def ingest_source(
 ):
     """Read one source into raw_pool and quarantine; record the ingest decision for every row."""
     source = landing.source(context.partition_key)
+    fingerprint = source.fingerprint()
     staging = lake.staging_dir(context.run_id)
     kept_path = staging / f"raw_pool.{source.name}.parquet"
     quarantine_path = staging / f"quarantine.{source.name}.parquet"
@@ -104,6 +106,7 @@ def ingest_source(
     raw_pool_final = lake.asset_path(dg.AssetKey("raw_pool"), source.name)
     quarantine_final = lake.asset_path(dg.AssetKey("quarantine"), source.name)
     raw_meta = raw_pool_metadata(stats, kept_path, raw_pool_final)
+    raw_meta[SOURCE_FINGERPRINT] = fingerprint
     if source.description:
         raw_meta["source_description"] = source.description
     if source.license:
