@@ -1,0 +1,1 @@
+"""Benchmarks: timed runs of the project's hot paths against a reference, printed as a report."""
