@@ -26,6 +26,9 @@ from instruct_assets.paths import read_sql
 PARQUET_SUFFIXES = (".parquet",)
 JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json.gz", ".jsonl.gzip")
 PARQUET_BATCH_ROWS = 20_000
+# DuckDB scans a registered Arrow table one record batch per task: a chunk held as one batch runs on one
+# thread, so every table handed to DuckDB is cut into batches of this many rows (one DuckDB row group).
+SCAN_BATCH_ROWS = 8_192
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class SourceIngestor:
         self._quarantine = pq.ParquetWriter(quarantine_path, QUARANTINE_SCHEMA, compression="zstd")
 
     def _query(self, sql_file: str, **params) -> pa.Table:
-        return self._con.sql(read_sql(sql_file), params=params or None).to_arrow_table()
+        return self._con.sql(read_sql(sql_file), params=params or None).to_arrow_table(SCAN_BATCH_ROWS)
 
     def __enter__(self) -> Self:
         return self
@@ -107,7 +110,7 @@ class SourceIngestor:
         chunks = iter_line_chunks(path, s.chunk_bytes, s.max_row_bytes, preview)
         stats = None
         for lines, stats in chunks:  # noqa: B007 (stats is read after the loop)
-            self._con.register("lines", lines)
+            self._con.register("lines", pa.Table.from_batches(lines.to_batches(SCAN_BATCH_ROWS)))
             decoded = self._query("ingest/decode_lines.sql", max_row_bytes=s.max_row_bytes)
             self._con.unregister("lines")
             self._process(decoded, lines, state, report)
@@ -145,7 +148,7 @@ class SourceIngestor:
             # Either no format fits, or no row has decoded to an object yet (then this yields no rows).
             canonical = self._query("ingest/mark_unknown_format.sql", detail=state.unknown_detail)
         else:
-            con.register("extracted", con.sql(state.format.extract_sql).to_arrow_table())
+            con.register("extracted", con.sql(state.format.extract_sql).to_arrow_table(SCAN_BATCH_ROWS))
             canonical = self._query("ingest/canonicalize.sql", **self._role_map)
         con.register("canonical", canonical)
         con.register("judged", self._query("ingest/mark_duplicates.sql", file=state.file_ref))
