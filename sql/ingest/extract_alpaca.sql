@@ -2,16 +2,27 @@
 -- The user turn is the instruction, then a blank line and the input when there is one (Alpaca's own layout).
 -- Input table `decoded(row, text, reason)`, only rows with reason IS NULL are read.
 -- Output `(row, turns LIST(STRUCT(role, content)), meta, reason, detail)`; meta keeps every other key.
-WITH fields AS (
+-- One json_transform reads the four fields in one parse of the row (each ->> would parse it again); a
+-- field that is not a string comes out as its JSON text, as ->> gives it.
+WITH parsed AS (
     SELECT
         row,
         text,
-        text ->> '$.instruction' AS instruction,
-        coalesce(text ->> '$.input', '') AS input,
-        text ->> '$.output' AS output,
-        text ->> '$.system' AS system
+        json_transform(
+            text, '{"instruction": "VARCHAR", "input": "VARCHAR", "output": "VARCHAR", "system": "VARCHAR"}'
+        ) AS field
     FROM decoded
     WHERE reason IS NULL
+),
+fields AS (
+    SELECT
+        row,
+        text,
+        field.instruction AS instruction,
+        coalesce(field.input, '') AS input,
+        field.output AS output,
+        field.system AS system
+    FROM parsed
 )
 SELECT
     row,

@@ -1,21 +1,34 @@
 -- OpenAI chat rows: {"messages": [{"role": "system"|"user"|"assistant", "content": "..."}, ...], ...}.
 -- Input table `decoded(row, text, reason)`, only rows with reason IS NULL are read.
 -- Output `(row, turns LIST(STRUCT(role, content)), meta, reason, detail)`; meta keeps every other key.
+-- Every JSON function parses the whole row: the turns come from one json_transform of the row, and the
+-- key's type is looked up (more parses) only where that finds no array, which is a rejected row.
+WITH parsed AS (
+    SELECT
+        row,
+        text,
+        json_transform(text, '{"messages": [{"role": "VARCHAR", "content": "VARCHAR"}]}').messages AS messages
+    FROM decoded
+    WHERE reason IS NULL
+)
 SELECT
     row,
-    CASE WHEN json_type(text, '$.messages') = 'ARRAY' THEN
-        [{'role': t.role, 'content': t.content}
-         FOR t IN json_transform(text -> '$.messages', '[{"role": "VARCHAR", "content": "VARCHAR"}]')]
+    CASE
+        WHEN messages IS NOT NULL THEN messages
+        WHEN json_type(text, '$.messages') = 'ARRAY' THEN
+            [{'role': t.role, 'content': t.content}
+             FOR t IN json_transform(text -> '$.messages', '[{"role": "VARCHAR", "content": "VARCHAR"}]')]
     END AS turns,
     json_merge_patch(text, '{"messages": null}') AS meta,
     CASE
+        WHEN messages IS NOT NULL THEN NULL
         WHEN json_type(text, '$.messages') IS NULL THEN 'missing_field'
         WHEN json_type(text, '$.messages') <> 'ARRAY' THEN 'wrong_type'
     END AS reason,
     CASE
+        WHEN messages IS NOT NULL THEN NULL
         WHEN json_type(text, '$.messages') IS NULL THEN 'no "messages" key'
         WHEN json_type(text, '$.messages') <> 'ARRAY'
             THEN '"messages" is a JSON ' || json_type(text, '$.messages') || ', expected an array'
     END AS detail
-FROM decoded
-WHERE reason IS NULL
+FROM parsed
