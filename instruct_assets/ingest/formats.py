@@ -16,6 +16,7 @@ class Format(StrEnum):
 
     @property
     def extract_sql(self) -> str:
+        """The statement that defines the view `extracted` over the table `decoded` for this format."""
         return read_sql(f"ingest/extract_{self.value}.sql")
 
 

@@ -12,10 +12,10 @@ from typing import Self
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from instruct_assets.ingest.formats import Format, FormatNotDetected, detect_format
 from instruct_assets.ingest.line_chunks import FileProblem, iter_line_chunks
+from instruct_assets.ingest.parquet_sink import ParquetSink
 from instruct_assets.ingest.schema import (
     DEFAULT_ROLE_ALIASES,
     QUARANTINE_SCHEMA,
@@ -77,8 +77,8 @@ class SourceIngestor:
             "aliases": [alias.lower() for alias in settings.role_aliases],
             "roles": list(settings.role_aliases.values()),
         }
-        self._kept = pq.ParquetWriter(kept_path, RAW_POOL_SCHEMA, compression="zstd")
-        self._quarantine = pq.ParquetWriter(quarantine_path, QUARANTINE_SCHEMA, compression="zstd")
+        self._kept = ParquetSink(kept_path, RAW_POOL_SCHEMA)
+        self._quarantine = ParquetSink(quarantine_path, QUARANTINE_SCHEMA)
 
     def _query(self, sql_file: str, **params) -> pa.Table:
         return self._con.sql(read_sql(sql_file), params=params or None).to_arrow_table(SCAN_BATCH_ROWS)
@@ -87,9 +87,11 @@ class SourceIngestor:
         return self
 
     def __exit__(self, *exc_info) -> None:
-        self._kept.close()
-        self._quarantine.close()
-        self._con.close()
+        try:
+            self._kept.close()
+        finally:
+            self._quarantine.close()
+            self._con.close()
 
     def ingest_file(self, path: Path, file_ref: str, declared_format: Format | None = None) -> FileReport:
         """Ingest one file; `file_ref` is how source_ref names it (a path relative to the landing dir)."""
@@ -148,10 +150,11 @@ class SourceIngestor:
             # Either no format fits, or no row has decoded to an object yet (then this yields no rows).
             canonical = self._query("ingest/mark_unknown_format.sql", detail=state.unknown_detail)
         else:
-            con.register("extracted", con.sql(state.format.extract_sql).to_arrow_table(SCAN_BATCH_ROWS))
+            con.execute(state.format.extract_sql)  # the view `extracted` over `decoded`
             canonical = self._query("ingest/canonicalize.sql", **self._role_map)
         con.register("canonical", canonical)
-        con.register("judged", self._query("ingest/mark_duplicates.sql", file=state.file_ref))
+        duplicates = self._query("ingest/mark_duplicates.sql", file=state.file_ref)
+        con.register("judged", _mark_duplicates(canonical, duplicates))
         con.execute(read_sql("ingest/remember_kept.sql"), {"file": state.file_ref})
         row_params = {
             "file": state.file_ref,
@@ -162,7 +165,7 @@ class SourceIngestor:
         quarantined = self._query(
             "ingest/quarantine_rows.sql", **row_params, raw_max_chars=self.settings.quarantine_raw_chars
         )
-        for name in ("decoded", "extracted", "canonical", "judged"):
+        for name in ("decoded", "canonical", "judged"):
             con.unregister(name)
         quarantined = _fill_raw_from_bytes(quarantined, lines, self.settings.quarantine_raw_chars)
         self._write(kept, quarantined, report, rows_in=decoded.num_rows)
@@ -188,9 +191,9 @@ class SourceIngestor:
                 f"{kept_rows} kept + {quarantined.num_rows} quarantined"
             )
         if kept_rows:
-            self._kept.write_table(kept.cast(RAW_POOL_SCHEMA))
+            self._kept.write(kept.cast(RAW_POOL_SCHEMA))
         if quarantined.num_rows:
-            self._quarantine.write_table(quarantined.cast(QUARANTINE_SCHEMA))
+            self._quarantine.write(quarantined.cast(QUARANTINE_SCHEMA))
             self.stats.quarantined.update(quarantined.column("reason").to_pylist())
         report.rows_read += rows_in
         report.kept += kept_rows
@@ -203,6 +206,23 @@ class _FileState:
     file_ref: str
     format: Format | None
     unknown_detail: str | None = None
+
+
+def _mark_duplicates(canonical: pa.Table, duplicates: pa.Table) -> pa.Table:
+    """`canonical` with reason 'duplicate' and the given detail on the rows `duplicates(row, detail)` lists.
+
+    Done here rather than by a join in SQL, because a join does not keep the rows in file order.
+    """
+    if duplicates.num_rows == 0:
+        return canonical
+    position = pc.index_in(canonical.column("row"), value_set=duplicates.column("row"))
+    is_duplicate = pc.is_valid(position)
+    reason = pc.if_else(is_duplicate, "duplicate", canonical.column("reason"))
+    detail = pc.if_else(
+        is_duplicate, pc.take(duplicates.column("detail"), position), canonical.column("detail")
+    )
+    judged = canonical.set_column(canonical.schema.get_field_index("reason"), "reason", reason)
+    return judged.set_column(canonical.schema.get_field_index("detail"), "detail", detail)
 
 
 def _fill_raw_from_bytes(quarantined: pa.Table, lines: pa.Table | None, max_chars: int) -> pa.Table:

@@ -1,9 +1,12 @@
 -- Alpaca rows: {"instruction": "...", "input": "..." (optional), "output": "...", "system": "..." (optional)}.
 -- The user turn is the instruction, then a blank line and the input when there is one (Alpaca's own layout).
 -- Input table `decoded(row, text, reason)`, only rows with reason IS NULL are read.
--- Output `(row, turns LIST(STRUCT(role, content)), meta, reason, detail)`; meta keeps every other key.
+-- Output: the view `extracted(row, turns LIST(STRUCT(role, content)), meta, reason, detail)`; meta keeps
+-- every other key.
 -- One json_transform reads the four fields in one parse of the row (each ->> would parse it again); a
 -- field that is not a string comes out as its JSON text, as ->> gives it.
+-- A view, so the rows stream from `decoded` straight into canonicalize.sql and are never held as a table.
+CREATE OR REPLACE TEMP VIEW extracted AS
 WITH parsed AS (
     SELECT
         row,

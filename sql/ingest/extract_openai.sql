@@ -1,8 +1,11 @@
 -- OpenAI chat rows: {"messages": [{"role": "system"|"user"|"assistant", "content": "..."}, ...], ...}.
 -- Input table `decoded(row, text, reason)`, only rows with reason IS NULL are read.
--- Output `(row, turns LIST(STRUCT(role, content)), meta, reason, detail)`; meta keeps every other key.
+-- Output: the view `extracted(row, turns LIST(STRUCT(role, content)), meta, reason, detail)`; meta keeps
+-- every other key.
 -- Every JSON function parses the whole row: the turns come from one json_transform of the row, and the
 -- key's type is looked up (more parses) only where that finds no array, which is a rejected row.
+-- A view, so the rows stream from `decoded` straight into canonicalize.sql and are never held as a table.
+CREATE OR REPLACE TEMP VIEW extracted AS
 WITH parsed AS (
     SELECT
         row,

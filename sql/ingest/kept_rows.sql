@@ -1,4 +1,5 @@
--- This chunk's kept rows in the raw_pool schema, in file order.
+-- This chunk's kept rows in the raw_pool schema, in file order: `judged` is in file order, and a filter and
+-- projection keep DuckDB's insertion order (preserve_insertion_order), so no sort is needed.
 SELECT
     sample_id,
     $source AS source,
@@ -13,4 +14,3 @@ SELECT
     meta
 FROM judged
 WHERE reason IS NULL
-ORDER BY row

@@ -1,25 +1,20 @@
--- Quarantine a conversation that this source already holds: earlier in this chunk, or in `seen`.
--- Input `canonical` (canonicalize.sql output) and `seen`; $file names the file being read.
-WITH ranked AS (
-    SELECT
-        c.*,
-        first_value(c.row) OVER (PARTITION BY c.sample_id ORDER BY c.row) AS first_row_here,
-        s.file AS seen_file,
-        s.row AS seen_row
-    FROM canonical AS c
-    LEFT JOIN seen AS s ON s.sample_id = c.sample_id
+-- The rows of `canonical` that repeat a conversation this source already holds: earlier in this chunk, or
+-- in `seen`. Output `(row, detail)` for just those rows, in row order; the caller marks them 'duplicate'.
+-- Only sample_id and row are read, so the window and the join stay narrow however long the conversations
+-- are, and `canonical` itself is never reordered (kept rows leave in file order without a sort).
+-- $file names the file being read. A row with a reason has no sample_id and is never a duplicate.
+WITH candidates AS (
+    SELECT row, sample_id, min(row) OVER (PARTITION BY sample_id) AS first_row_here
+    FROM canonical
+    WHERE reason IS NULL
 )
 SELECT
-    * EXCLUDE (first_row_here, seen_file, seen_row, reason, detail),
+    c.row,
     CASE
-        WHEN reason IS NULL AND (seen_row IS NOT NULL OR first_row_here < row) THEN 'duplicate'
-        ELSE reason
-    END AS reason,
-    CASE
-        WHEN reason IS NULL AND seen_row IS NOT NULL
-            THEN 'same conversation as ' || seen_file || ' row ' || seen_row::VARCHAR
-        WHEN reason IS NULL AND first_row_here < row
-            THEN 'same conversation as ' || $file || ' row ' || first_row_here::VARCHAR
-        ELSE detail
+        WHEN s.row IS NOT NULL THEN 'same conversation as ' || s.file || ' row ' || s.row::VARCHAR
+        ELSE 'same conversation as ' || $file || ' row ' || c.first_row_here::VARCHAR
     END AS detail
-FROM ranked
+FROM candidates AS c
+LEFT JOIN seen AS s ON s.sample_id = c.sample_id
+WHERE s.row IS NOT NULL OR c.first_row_here < c.row
+ORDER BY c.row
