@@ -14,6 +14,7 @@ BIN = Path(sys.executable).parent
 # Pinned on purpose: renaming or dropping an asset breaks lineage and downstream users. Update with care.
 EXPECTED_ASSET_KEYS = ["quarantine", "raw_pool", "source_accounting"]
 EXPECTED_CHECKS = ["raw_pool:rows_accounted", "raw_pool:unique_sample_id"]
+EXPECTED_SENSORS = ["automation_sensor", "landing_sensor"]
 
 
 def test_asset_keys_snapshot():
@@ -56,3 +57,10 @@ def test_ingest_job_is_partitioned_by_source():
     job = defs().resolve_job_def("ingest_source_job")
     assert isinstance(job.partitions_def, dg.DynamicPartitionsDefinition)
     assert job.partitions_def.name == "sources"
+
+
+def test_sensors_that_keep_assets_fresh_run_by_default():
+    sensors = {sensor.name: sensor for sensor in defs().sensors}
+    assert sorted(sensors) == EXPECTED_SENSORS
+    for sensor in sensors.values():
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING, sensor.name

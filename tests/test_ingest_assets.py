@@ -88,3 +88,21 @@ def test_source_accounting_sums_every_partition_and_refreshes_the_warehouse(
 
     with duckdb.connect(str(env.data_dir / "warehouse.duckdb"), read_only=True) as con:
         assert con.sql("SELECT count(*) FROM raw_pool").fetchall()[0][0] == accounting["kept"].sum()
+
+
+def test_ingesting_a_source_triggers_the_accounting_refresh(env, tmp_path, real_conversations):
+    definitions = dg.Definitions(assets=[ingest_source, source_accounting], resources=env.resources)
+    before = dg.evaluate_automation_conditions(defs=definitions, instance=env.instance)
+    assert before.total_requested == 0  # no source ingested yet: nothing to report
+
+    env.register("chat")
+    env.add_source("chat", write_jsonl(tmp_path / "a.jsonl", real_conversations[:4]))
+    assert materialize(env, "chat").success
+    after = dg.evaluate_automation_conditions(defs=definitions, instance=env.instance, cursor=before.cursor)
+    assert after.get_num_requested(dg.AssetKey("source_accounting")) == 1
+    assert after.total_requested == 1
+
+
+def test_accounting_of_an_empty_lake_is_an_empty_table(env):
+    assert dg.materialize([source_accounting], resources=env.resources, instance=env.instance).success
+    assert pl.read_parquet(env.lake / "source_accounting.parquet").height == 0

@@ -23,8 +23,10 @@ SOURCE_FINGERPRINT = "source_fingerprint"  # raw_pool metadata: which version of
 RAW_POOL_DOC = """Canonical conversations of one source.
 
 Grain: one row per distinct conversation in the source (partition = source).
+
 Source: the source's files in the landing directory (JSONL, JSONL.gz, Parquet; alpaca, sharegpt or
 OpenAI messages), read in file-name order.
+
 Guarantees: every row read from the source is here or in `quarantine`, never both, never neither;
 `sample_id` (md5 of the normalized conversation) is unique within the partition and equal for the same
 conversation in any source or format; `source_ref` gives file and 1-based row; content is normalized
@@ -34,7 +36,9 @@ conversation in any source or format; `source_ref` gives file and 1-based row; c
 QUARANTINE_DOC = """Rows of one source that could not become canonical conversations, with the reason.
 
 Grain: one row per rejected row read (partition = source).
+
 Source: the same files as `raw_pool`, in the same run.
+
 Guarantees: each row has one `reason` (see instruct_assets.ingest.reasons), a `detail` naming what was
 wrong, `source_ref` (file, row) and up to 64 KiB of the raw text; nothing read is dropped silently.
 """
