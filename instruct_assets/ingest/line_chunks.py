@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 UTF8_BOM = b"\xef\xbb\xbf"
+NEWLINE_SCAN_BYTES = 2**20
 LINES_SCHEMA = pa.schema([("row", pa.int64()), ("raw", pa.large_binary()), ("raw_bytes", pa.int64())])
 
 
@@ -81,9 +82,9 @@ def _lines_table(
 
     The table is a zero-copy view of `buffer`: a chunk's bytes are never copied on their way to DuckDB.
     """
-    ends = np.fromiter(_newline_positions(buffer, start, end), dtype=np.int64) - start
     region = memoryview(buffer)[start:end]
     data = np.frombuffer(region, dtype=np.uint8)
+    ends = _newline_positions(data)
     starts = np.empty_like(ends)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
@@ -105,13 +106,18 @@ def _lines_table(
     return (table.filter(pa.array(keep)) if blank else table), first_row + len(ends)
 
 
-def _newline_positions(buffer: bytes, start: int, end: int) -> Iterator[int]:
-    # bytes.find is memchr: on 2 cores this beats a vectorized compare over the whole buffer by ~6x.
-    find = buffer.find
-    position = find(b"\n", start, end)
-    while position >= 0:
-        yield position
-        position = find(b"\n", position + 1, end)
+def _newline_positions(data: np.ndarray) -> np.ndarray:
+    """Offsets of every LF in `data`, found a window at a time.
+
+    A window's byte compare reuses the same small scratch memory; one compare over a 32 MB chunk would
+    page in a fresh 32 MB mask. Splitting 1M rows (900 MB): 0.2 s, against 0.4 s for one compare per
+    chunk and 0.75 s for a bytes.find loop.
+    """
+    found = [
+        np.flatnonzero(data[offset : offset + NEWLINE_SCAN_BYTES] == 0x0A) + offset
+        for offset in range(0, len(data), NEWLINE_SCAN_BYTES)
+    ]
+    return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
 
 
 def iter_line_chunks(
