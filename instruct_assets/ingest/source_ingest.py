@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from instruct_assets.ingest.formats import Format, FormatNotDetected, detect_format
 from instruct_assets.ingest.line_chunks import FileProblem, iter_line_chunks
 from instruct_assets.ingest.parquet_sink import ParquetSink
+from instruct_assets.ingest.read_ahead import read_ahead
 from instruct_assets.ingest.schema import (
     DEFAULT_ROLE_ALIASES,
     QUARANTINE_SCHEMA,
@@ -109,7 +110,7 @@ class SourceIngestor:
     def _ingest_jsonl(self, path: Path, state: "_FileState", report: FileReport) -> None:
         s = self.settings
         preview = s.quarantine_raw_chars
-        chunks = iter_line_chunks(path, s.chunk_bytes, s.max_row_bytes, preview)
+        chunks = read_ahead(iter_line_chunks(path, s.chunk_bytes, s.max_row_bytes, preview))
         stats = None
         for lines, stats in chunks:  # noqa: B007 (stats is read after the loop)
             self._con.register("lines", pa.Table.from_batches(lines.to_batches(SCAN_BATCH_ROWS)))
