@@ -42,13 +42,18 @@ def is_gzip(path: Path) -> bool:
         return f.read(2) == b"\x1f\x8b"
 
 
-def _read_blocks(path: Path, block_bytes: int, stats: LineChunkStats) -> Iterator[bytes]:
+def _read_blocks(path: Path, block_bytes: int, stats: LineChunkStats) -> Iterator[memoryview]:
     """The file's (decompressed) bytes in blocks; a gzip that ends early is recorded, not raised."""
     if not is_gzip(path):
-        with path.open("rb") as f:
-            while block := f.read(block_bytes):
-                yield block
-        return
+        with path.open("rb", buffering=0) as f:
+            while True:
+                # Arrow's memory pool reuses a freed block; a bytes object this size is a fresh mmap whose
+                # every page faults in again (1M rows: 220k page faults, 1.0 s -> 0.4 s to read the file).
+                block = pa.allocate_buffer(block_bytes)
+                size = f.readinto(memoryview(block))
+                if not size:
+                    return
+                yield memoryview(block).cast("B")[:size]
     # One decompression step yields only ~20 KB: gather steps into blocks of about block_bytes, or every
     # step would become a chunk of its own, each paying the full per-chunk cost of the SQL.
     pieces: list[bytes] = []
@@ -62,7 +67,7 @@ def _read_blocks(path: Path, block_bytes: int, stats: LineChunkStats) -> Iterato
                 pieces.append(piece)
                 gathered += len(piece)
                 if gathered >= block_bytes:
-                    yield b"".join(pieces)
+                    yield memoryview(b"".join(pieces))
                     pieces, gathered = [], 0
         except (EOFError, gzip.BadGzipFile, zlib.error) as error:
             if produced:
@@ -72,19 +77,21 @@ def _read_blocks(path: Path, block_bytes: int, stats: LineChunkStats) -> Iterato
                 detail = f"not a readable gzip stream: {error}"
                 stats.problems.append(FileProblem(0, "unreadable_file", detail))
     if pieces:
-        yield b"".join(pieces)
+        yield memoryview(b"".join(pieces))
 
 
 def _lines_table(
-    buffer: bytes, start: int, end: int, first_row: int, stats: LineChunkStats
+    buffer: memoryview, start: int, newlines: np.ndarray, first_row: int, stats: LineChunkStats
 ) -> tuple[pa.Table, int]:
-    """Every line of `buffer[start:end]` (which ends with LF) as a `lines` table; returns the next row.
+    """The lines of `buffer` from `start` to the LF at `newlines[-1]` as a `lines` table, and the next row.
 
-    The table is a zero-copy view of `buffer`: a chunk's bytes are never copied on their way to DuckDB.
+    `newlines` are the positions of every LF in that span. The table is a zero-copy view of `buffer`: a
+    chunk's bytes are never copied on their way to DuckDB.
     """
-    region = memoryview(buffer)[start:end]
+    end = int(newlines[-1]) + 1
+    region = buffer[start:end]
     data = np.frombuffer(region, dtype=np.uint8)
-    ends = _newline_positions(data)
+    ends = newlines - start
     starts = np.empty_like(ends)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
@@ -104,6 +111,12 @@ def _lines_table(
     table = pa.table({"row": rows, "raw": raw, "raw_bytes": lengths.astype(np.int64)}, LINES_SCHEMA)
     # filter copies every byte of the chunk, so it runs only when there is a blank line to drop.
     return (table.filter(pa.array(keep)) if blank else table), first_row + len(ends)
+
+
+def _one_line_table(line: bytes, row: int, stats: LineChunkStats) -> pa.Table:
+    """A line (ending with LF) assembled from two blocks, as a one-row `lines` table."""
+    table, _ = _lines_table(memoryview(line), 0, np.array([len(line) - 1]), row, stats)
+    return table
 
 
 def _newline_positions(data: np.ndarray) -> np.ndarray:
@@ -131,35 +144,33 @@ def iter_line_chunks(
     at_start = True
     for block in _read_blocks(path, chunk_bytes, stats):
         if at_start:
-            block = block.removeprefix(UTF8_BOM)
+            if bytes(block[: len(UTF8_BOM)]) == UTF8_BOM:
+                block = block[len(UTF8_BOM) :]
             at_start = False
+        newlines = _newline_positions(np.frombuffer(block, dtype=np.uint8))
         start = 0  # where this block's unread bytes begin
         if giant is not None:
-            newline = block.find(b"\n")
-            if newline < 0:
+            if not len(newlines):
                 giant = (giant[0], giant[1] + len(block))
                 continue
-            yield _giant_line(next_row, giant[0], giant[1] + newline), stats
+            yield _giant_line(next_row, giant[0], giant[1] + int(newlines[0])), stats
             next_row += 1
-            giant, start = None, newline + 1
-        last_newline = block.rfind(b"\n", start)
-        if last_newline < 0:
-            pending += block[start:]
+            giant, start, newlines = None, int(newlines[0]) + 1, newlines[1:]
+        if not len(newlines):
+            pending += bytes(block[start:])
             if len(pending) > max_line_bytes:
                 giant, pending = (pending[:preview_bytes], len(pending)), b""
             continue
         # Only the line that straddles the previous block is copied; the rest is read in place.
         tables = []
         if pending:
-            first_newline = block.find(b"\n", start)
-            straddling = pending + block[start : first_newline + 1]
-            table, next_row = _lines_table(straddling, 0, len(straddling), next_row, stats)
+            tables.append(_one_line_table(pending + bytes(block[start : newlines[0] + 1]), next_row, stats))
+            next_row += 1
+            start, newlines = int(newlines[0]) + 1, newlines[1:]
+        if len(newlines):
+            table, next_row = _lines_table(block, start, newlines, next_row, stats)
             tables.append(table)
-            start = first_newline + 1
-        if start <= last_newline:
-            table, next_row = _lines_table(block, start, last_newline + 1, next_row, stats)
-            tables.append(table)
-        pending = block[last_newline + 1 :]
+        pending = bytes(block[int(newlines[-1]) + 1 if len(newlines) else start :])
         yield pa.concat_tables(tables), stats
     if giant is not None:
         yield _giant_line(next_row, giant[0], giant[1]), stats
@@ -170,9 +181,7 @@ def iter_line_chunks(
             problem.row, problem.raw = next_row, pending[:preview_bytes]
     elif pending:
         # The last line has no newline: still a row (a file cut mid-line shows up as invalid JSON).
-        last_line = pending + b"\n"
-        table, next_row = _lines_table(last_line, 0, len(last_line), next_row, stats)
-        yield table, stats
+        yield _one_line_table(pending + b"\n", next_row, stats), stats
 
 
 def _giant_line(row: int, preview: bytes, total_bytes: int) -> pa.Table:
