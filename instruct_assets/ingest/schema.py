@@ -40,6 +40,10 @@ QUARANTINE_SCHEMA = pa.schema(
     ]
 )
 
+# The Parquet columns whose values repeat, the only ones worth dictionary encoding when written.
+RAW_POOL_DICTIONARY_COLUMNS = ["source", "source_ref.file", "format", "messages.list.element.role", "turns"]
+QUARANTINE_DICTIONARY_COLUMNS = ["source", "source_ref.file", "format", "reason", "detail"]
+
 # Role names seen in the wild, lower-cased, mapped to the three canonical roles. Anything else is
 # quarantined as `unknown_role`; extend this through IngestConfig.role_aliases rather than here.
 DEFAULT_ROLE_ALIASES: dict[str, str] = {

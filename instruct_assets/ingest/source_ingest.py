@@ -19,7 +19,9 @@ from instruct_assets.ingest.parquet_sink import ParquetSink
 from instruct_assets.ingest.read_ahead import read_ahead
 from instruct_assets.ingest.schema import (
     DEFAULT_ROLE_ALIASES,
+    QUARANTINE_DICTIONARY_COLUMNS,
     QUARANTINE_SCHEMA,
+    RAW_POOL_DICTIONARY_COLUMNS,
     RAW_POOL_SCHEMA,
 )
 from instruct_assets.paths import read_sql
@@ -78,8 +80,8 @@ class SourceIngestor:
             "aliases": [alias.lower() for alias in settings.role_aliases],
             "roles": list(settings.role_aliases.values()),
         }
-        self._kept = ParquetSink(kept_path, RAW_POOL_SCHEMA)
-        self._quarantine = ParquetSink(quarantine_path, QUARANTINE_SCHEMA)
+        self._kept = ParquetSink(kept_path, RAW_POOL_SCHEMA, RAW_POOL_DICTIONARY_COLUMNS)
+        self._quarantine = ParquetSink(quarantine_path, QUARANTINE_SCHEMA, QUARANTINE_DICTIONARY_COLUMNS)
 
     def _query(self, sql_file: str, **params) -> pa.Table:
         return self._con.sql(read_sql(sql_file), params=params or None).to_arrow_table(SCAN_BATCH_ROWS)
