@@ -67,7 +67,8 @@ SELECT
     CASE WHEN judged_reason IS NULL THEN
         md5(array_to_string([t.role || chr(31) || t.content FOR t IN turns], chr(30)))
     END AS sample_id,
-    [{'role': t.role, 'content': t.content} FOR t IN turns] AS messages,
+    -- A cast keeps the struct fields it names (by name), dropping raw_role without a lambda.
+    turns::STRUCT(role VARCHAR, content VARCHAR)[] AS messages,
     prompt,
     response,
     len([r FOR r IN roles IF r = 'assistant'])::INTEGER AS turns,
