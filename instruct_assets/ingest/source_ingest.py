@@ -115,7 +115,7 @@ class SourceIngestor:
         chunks = read_ahead(iter_line_chunks(path, s.chunk_bytes, s.max_row_bytes, preview))
         stats = None
         for lines, stats in chunks:  # noqa: B007 (stats is read after the loop)
-            self._con.register("lines", pa.Table.from_batches(lines.to_batches(SCAN_BATCH_ROWS)))
+            self._con.register("lines", _in_scan_batches(lines))
             decoded = self._query("ingest/decode_lines.sql", max_row_bytes=s.max_row_bytes)
             self._con.unregister("lines")
             self._process(decoded, lines, state, report)
@@ -131,7 +131,7 @@ class SourceIngestor:
         try:
             reader = reader_con.sql(read_sql("ingest/parquet_rows.sql"), params=params)
             for batch in reader.to_arrow_reader(PARQUET_BATCH_ROWS):
-                self._process(pa.Table.from_batches([batch]), None, state, report)
+                self._process(_in_scan_batches(pa.Table.from_batches([batch])), None, state, report)
         except duckdb.Error as error:
             problem = FileProblem(report.rows_read + 1, "unreadable_file", f"Parquet read failed: {error}")
             self._write_problem(problem, state, report)
@@ -209,6 +209,11 @@ class _FileState:
     file_ref: str
     format: Format | None
     unknown_detail: str | None = None
+
+
+def _in_scan_batches(table: pa.Table) -> pa.Table:
+    """`table` cut, without a copy, into record batches of SCAN_BATCH_ROWS that DuckDB scans in parallel."""
+    return pa.Table.from_batches(table.to_batches(SCAN_BATCH_ROWS), table.schema)
 
 
 def _mark_duplicates(canonical: pa.Table, duplicates: pa.Table) -> pa.Table:
