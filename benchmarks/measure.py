@@ -43,3 +43,9 @@ def run_stage(stage: str, source: Path, out_dir: Path) -> StageRun:
     result = json.loads(output.decode().strip().splitlines()[-1])
     # Linux reports ru_maxrss in KiB.
     return StageRun(stage, result, source.stat().st_size, usage.ru_maxrss * 1024)
+
+
+def fastest(runs: list[StageRun]) -> StageRun:
+    """The fastest of repeated runs of one stage, carrying the highest peak RSS seen in any of them."""
+    best = min(runs, key=lambda run: run.result["seconds"])
+    return StageRun(best.name, best.result, best.source_bytes, max(run.peak_rss_bytes for run in runs))
