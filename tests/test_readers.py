@@ -116,3 +116,28 @@ def test_chunk_size_does_not_change_the_result(tmp_path, real_conversations, chu
     assert quarantined["reason"].to_list() == ["duplicate"] * 5
     assert quarantined["detail"][0] == "same conversation as chat.jsonl row 1"
     assert stats.rows_read == 35
+
+
+def test_openai_content_parts_are_joined_and_non_text_parts_quarantined(tmp_path):
+    parts = [{"type": "text", "text": "Describe"}, {"type": "text", "text": "this."}]
+    image = [{"type": "text", "text": "What is in"}, {"type": "image_url", "image_url": {"url": "x"}}]
+    path = write_jsonl(
+        tmp_path / "parts.jsonl",
+        [
+            {"messages": [{"role": "user", "content": parts}, {"role": "assistant", "content": "A cat."}]},
+            {"messages": [{"role": "user", "content": image}, {"role": "assistant", "content": "A dog."}]},
+        ],
+    )
+    kept, quarantined, _ = ingest_files(tmp_path, [path])
+    assert kept["prompt"].to_list() == ["Describe\nthis."]
+    assert quarantined["reason"].to_list() == ["missing_field"]
+    assert quarantined["source_ref"][0]["row"] == 2
+
+
+def test_a_nul_character_is_quarantined_not_truncated(tmp_path):
+    record = {"conversations": [{"from": "human", "value": "a\u0000b"}, {"from": "gpt", "value": "ok"}]}
+    path = tmp_path / "nul.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    kept, quarantined, _ = ingest_files(tmp_path, [path])
+    assert kept.height == 0
+    assert quarantined["reason"].to_list() == ["nul_character"]

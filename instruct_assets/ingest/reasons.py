@@ -10,6 +10,7 @@ QUARANTINE_REASONS: dict[str, str] = {
     "unknown_format": "no known format fits the file's keys; set `format:` for the source",
     "missing_field": "a field the format needs is absent",
     "wrong_type": "a field has the wrong JSON type",
+    "nul_character": "a turn contains U+0000, which text tools truncate at",
     "empty_conversation": "the conversation has no turns",
     "unknown_role": "a turn's role is not in role_aliases",
     "no_prompt": "the conversation has no user turn",

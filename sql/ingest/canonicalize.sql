@@ -14,6 +14,8 @@ WITH mapped AS (
         detail,
         [{
             'raw_role': t.role,
+            -- DuckDB's nfc_normalize cuts text at a NUL, so such a turn is rejected rather than shortened.
+            'has_nul': contains(t.content, chr(0)),
             'role': map_extract_value(MAP($aliases, $roles), lower(trim(t.role))),
             'content': CASE
                 -- Trimming is costly, so only turns with outer whitespace are trimmed, and by a regexp:
@@ -33,6 +35,7 @@ summarized AS (
         *,
         [t.role FOR t IN turns] AS roles,
         list_bool_or([t.raw_role IS NULL OR t.content IS NULL FOR t IN turns]) AS has_missing_field,
+        list_bool_or([t.has_nul FOR t IN turns]) AS has_nul,
         [t.raw_role FOR t IN turns IF t.role IS NULL AND t.raw_role IS NOT NULL][1] AS unknown_role,
         list_bool_or([t.content = '' FOR t IN turns]) AS has_empty_turn
     FROM mapped
@@ -53,6 +56,7 @@ judged AS (
             WHEN reason IS NOT NULL THEN reason
             WHEN len(turns) = 0 THEN 'empty_conversation'
             WHEN has_missing_field THEN 'missing_field'
+            WHEN has_nul THEN 'nul_character'
             WHEN unknown_role IS NOT NULL THEN 'unknown_role'
             WHEN first_user_idx IS NULL THEN 'no_prompt'
             WHEN first_assistant_idx IS NULL THEN 'no_response'
@@ -80,6 +84,7 @@ SELECT
         WHEN reason IS NOT NULL THEN detail
         WHEN len(turns) = 0 THEN 'the conversation has no turns'
         WHEN has_missing_field THEN 'a turn has no role or no text content'
+        WHEN has_nul THEN 'a turn contains a NUL character (U+0000)'
         WHEN unknown_role IS NOT NULL THEN 'role "' || unknown_role || '" is not in role_aliases'
         WHEN first_user_idx IS NULL THEN 'no user turn'
         WHEN first_assistant_idx IS NULL THEN 'no assistant turn'
