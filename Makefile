@@ -35,7 +35,7 @@ ui: install
 	$(BIN)/dagster dev -w workspace.yaml --host 127.0.0.1
 
 bench: install
-	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python -m benchmarks.ingest $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
