@@ -26,8 +26,10 @@ from instruct_assets.ingest.schema import (
 )
 from instruct_assets.paths import read_sql
 
+# The file names a source may hold; JSONL is read as plain or gzip by its content, not its name.
 PARQUET_SUFFIXES = (".parquet",)
-JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json.gz", ".jsonl.gzip")
+JSONL_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+DATA_SUFFIXES = JSONL_SUFFIXES + PARQUET_SUFFIXES
 PARQUET_BATCH_ROWS = 20_000
 # DuckDB scans a registered Arrow table one record batch per task: a chunk held as one batch runs on one
 # thread, so every table handed to DuckDB is cut into batches of this many rows (one DuckDB row group).

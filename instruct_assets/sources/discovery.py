@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 
 from instruct_assets.ingest.formats import Format
+from instruct_assets.ingest.source_ingest import DATA_SUFFIXES
 
-DATA_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".parquet")
 SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
