@@ -4,13 +4,12 @@ Layout under `lake_dir`:
     <asset>/<partition>.parquet      a partitioned asset (one file per partition)
     <asset>.parquet                  an unpartitioned asset
     decisions/<stage>/<partition>.parquet   the decisions each stage made about each row
-    .staging/<run_id>/...            files being written; renamed into place when complete
+    .staging/<run_id>.<name>         files being written; renamed into place when complete
 A reader never sees a half-written file: writers stage on the same filesystem and publish with an
 atomic rename, so a killed run leaves the previous version in place (and litter only in .staging).
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -43,16 +42,15 @@ class LakeResource(dg.ConfigurableResource):
     def decisions_glob(self) -> str:
         return str(self.root / "decisions" / "*" / "*.parquet")
 
-    def staging_dir(self, run_id: str) -> Path:
-        path = self.root / ".staging" / run_id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+    def staging_path(self, run_id: str, name: str) -> Path:
+        """Where a run writes a file before publishing it: named by the run, so a killed run's leftovers
+        are traceable, and flat, so publishing leaves nothing behind."""
+        staging = self.root / ".staging"
+        staging.mkdir(parents=True, exist_ok=True)
+        return staging / f"{run_id}.{name}"
 
     def publish(self, staged: Path, final: Path) -> Path:
         """Move a complete staged file into place in one atomic step."""
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staged, final)
         return final
-
-    def discard_staging(self, run_id: str) -> None:
-        shutil.rmtree(self.root / ".staging" / run_id, ignore_errors=True)

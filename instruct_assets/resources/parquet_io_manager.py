@@ -11,7 +11,7 @@ from instruct_assets.resources.lake import LakeResource
 
 @dataclass(frozen=True)
 class StagedParquet:
-    """A Parquet file an asset already wrote under the lake's staging dir; publishing it is a rename."""
+    """A Parquet file an asset already wrote at a lake staging path; publishing it is a rename."""
 
     path: Path
 
@@ -32,9 +32,8 @@ class ParquetIOManager(dg.ConfigurableIOManager):
         if isinstance(obj, StagedParquet):
             self.lake.publish(obj.path, final)
             return
-        staged = (
-            self.lake.staging_dir(context.run_id) / f"{final.stem}.{context.asset_key.to_python_identifier()}"
-        )
+        name = f"{context.asset_key.to_python_identifier()}.{final.name}"
+        staged = self.lake.staging_path(context.run_id, name)
         if isinstance(obj, pl.LazyFrame):
             obj.sink_parquet(staged, compression="zstd")
         else:

@@ -84,9 +84,8 @@ def ingest_source(
     """Read one source into raw_pool and quarantine; record the ingest decision for every row."""
     source = landing.source(context.partition_key)
     fingerprint = source.fingerprint()
-    staging = lake.staging_dir(context.run_id)
-    kept_path = staging / f"raw_pool.{source.name}.parquet"
-    quarantine_path = staging / f"quarantine.{source.name}.parquet"
+    kept_path = lake.staging_path(context.run_id, f"raw_pool.{source.name}.parquet")
+    quarantine_path = lake.staging_path(context.run_id, f"quarantine.{source.name}.parquet")
     with SourceIngestor(source.name, kept_path, quarantine_path, config.to_settings()) as ingestor:
         for path in source.files:
             report = ingestor.ingest_file(path, landing.file_ref(path), source.format)
@@ -103,7 +102,7 @@ def ingest_source(
             read_sql("checks/ingest_written_counts.sql"), params=params
         ).fetchall()[0]
 
-    decisions_staged = staging / f"decisions.{source.name}.parquet"
+    decisions_staged = lake.staging_path(context.run_id, f"decisions.{source.name}.parquet")
     write_ingest_decisions(kept_path, quarantine_path, decisions_staged, context.run_id, INGEST_CODE_VERSION)
     lake.publish(decisions_staged, lake.decisions_path("ingest", source.name))
 
