@@ -1,5 +1,6 @@
 """The decisions table: one row per (row read, stage), `sample_id, stage, run_id, code_version, kept,
-reason, score` plus where the row came from. Each stage writes its own file per partition.
+reason, score` plus where the row came from and `ref_id`, the id a decision points at. Each stage
+writes its own file per partition.
 `quarantine_id` is set on the decision that quarantined a row, so the audit finds it by either id."""
 
 from pathlib import Path
@@ -24,6 +25,7 @@ DECISIONS_SCHEMA = pa.schema(
         ("reason", pa.string()),
         ("detail", pa.string()),
         ("score", pa.float64()),
+        ("ref_id", pa.string()),  # what the decision points at: the survivor of a duplicate, a benchmark item
     ]
 )
 

@@ -30,6 +30,10 @@ class LandingZoneResource(dg.ConfigurableResource):
             )
         return sources[name]
 
+    def priorities(self) -> dict[str, int]:
+        """Each present source's dedup priority (resources/sources.yaml `priority`, default 0)."""
+        return {name: spec.priority for name, spec in self.discover().items()}
+
     def file_ref(self, path: Path) -> str:
         """How source_ref names a file: its path relative to the landing directory."""
         return path.relative_to(self.root).as_posix()

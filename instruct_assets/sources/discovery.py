@@ -22,6 +22,7 @@ class SourceSpec:
     format: Format | None = None
     description: str | None = None
     license: str | None = None
+    priority: int = 0  # deduplication keeps the copy from the higher-priority source
     ignored_files: tuple[Path, ...] = field(default=())
 
     def fingerprint(self) -> str:
@@ -97,9 +98,16 @@ def discover_sources(landing_dir: Path, sources_file: Path) -> dict[str, SourceS
             format=Format(fmt) if fmt else None,
             description=entry_decl.get("description"),
             license=entry_decl.get("license"),
+            priority=_priority(sources_file, name, entry_decl.get("priority", 0)),
             ignored_files=ignored,
         )
     return found
+
+
+def _priority(sources_file: Path, name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{sources_file}: source {name!r} has priority {value!r}; use an integer")
+    return value
 
 
 def _hidden(path: Path, root: Path) -> bool:

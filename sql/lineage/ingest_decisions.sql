@@ -12,7 +12,8 @@ SELECT
     true AS kept,
     NULL::VARCHAR AS reason,
     NULL::VARCHAR AS detail,
-    NULL::DOUBLE AS score
+    NULL::DOUBLE AS score,
+    NULL::VARCHAR AS ref_id
 FROM read_parquet($kept_path)
 UNION ALL
 SELECT
@@ -26,5 +27,6 @@ SELECT
     false,
     reason,
     detail,
-    NULL::DOUBLE
+    NULL::DOUBLE,
+    NULL::VARCHAR
 FROM read_parquet($quarantine_path)
