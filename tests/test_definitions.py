@@ -12,8 +12,29 @@ from instruct_assets.paths import PROJECT_ROOT
 BIN = Path(sys.executable).parent
 
 # Pinned on purpose: renaming or dropping an asset breaks lineage and downstream users. Update with care.
-EXPECTED_ASSET_KEYS = ["quarantine", "raw_pool", "source_accounting"]
-EXPECTED_CHECKS = ["raw_pool:rows_accounted", "raw_pool:unique_sample_id"]
+EXPECTED_ASSET_KEYS = [
+    "benchmark_targets",
+    "curation_funnel",
+    "decontaminated_pool",
+    "dedup_index",
+    "deduped_pool",
+    "dsir_weights",
+    "filtered_pool",
+    "foundational_set",
+    "quarantine",
+    "raw_pool",
+    "source_accounting",
+]
+EXPECTED_CHECKS = [
+    "decontaminated_pool:rows_accounted",
+    "deduped_pool:rows_accounted",
+    "filtered_pool:rows_accounted",
+    "foundational_set:no_benchmark_overlap",
+    "foundational_set:rows_accounted",
+    "foundational_set:unique_sample_id",
+    "raw_pool:rows_accounted",
+    "raw_pool:unique_sample_id",
+]
 EXPECTED_SENSORS = ["automation_sensor", "landing_sensor"]
 
 

@@ -4,7 +4,6 @@ import dagster as dg
 
 from instruct_assets.definitions import defs as load_defs
 from instruct_assets.defs.ingest.partitions import sources_partitions
-from instruct_assets.defs.ingest.sensors import ingest_source_job
 from instruct_assets.defs.resources import build_resources
 
 
@@ -19,21 +18,42 @@ def register_sources(instance: dg.DagsterInstance) -> list[str]:
 
 
 def materialize_all(instance: dg.DagsterInstance) -> list[tuple[str, bool]]:
-    """Run each source's ingest, then every unpartitioned asset; returns (what ran, succeeded)."""
+    """Materialize the graph in dependency order; returns (what ran, succeeded) per run.
+
+    1. unpartitioned assets that need no source (benchmark_targets);
+    2. one run per source, highest dedup priority first, of every per-source asset (ingest, dedup,
+       filter, decontamination): deduplication keeps the copy already kept, so this order is what makes
+       a higher-priority source win;
+    3. one run of the remaining unpartitioned assets (DSIR, F, reports).
+    """
     definitions = load_defs()
-    quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    outcomes = []
-    job = definitions.resolve_job_def(ingest_source_job.name)
-    for source in register_sources(instance):
-        result = job.execute_in_process(
-            partition_key=source, instance=instance, raise_on_error=False, run_config=quiet
-        )
-        outcomes.append((f"ingest_source[{source}]", result.success))
     graph = definitions.resolve_asset_graph()
-    unpartitioned = [key for key in graph.materializable_asset_keys if graph.get(key).partitions_def is None]
-    if unpartitioned:
-        result = definitions.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=instance, asset_selection=unpartitioned, raise_on_error=False, run_config=quiet
+    global_job = definitions.resolve_implicit_global_asset_job_def()
+    quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    keys = graph.materializable_asset_keys
+    partitioned = {key for key in keys if graph.get(key).partitions_def is not None}
+    unpartitioned = keys - partitioned
+    needs_sources = {key for key in unpartitioned if graph.get_ancestor_asset_keys(key) & partitioned}
+    outcomes = []
+
+    def run(selection: set[dg.AssetKey], label: str, partition_key: str | None = None) -> None:
+        if not selection:
+            return
+        result = global_job.execute_in_process(
+            instance=instance,
+            asset_selection=sorted(selection),
+            partition_key=partition_key,
+            raise_on_error=False,
+            run_config=quiet,
         )
-        outcomes.append((", ".join(k.to_user_string() for k in unpartitioned), result.success))
+        outcomes.append((label, result.success))
+
+    run(
+        unpartitioned - needs_sources,
+        ", ".join(sorted(k.to_user_string() for k in unpartitioned - needs_sources)),
+    )
+    priorities = build_resources()["landing"].priorities()
+    for source in sorted(register_sources(instance), key=lambda name: (-priorities.get(name, 0), name)):
+        run(partitioned, f"per-source assets [{source}]", partition_key=source)
+    run(needs_sources, ", ".join(sorted(k.to_user_string() for k in needs_sources)))
     return outcomes

@@ -38,6 +38,8 @@ def language_text(prompt: pa.ChunkedArray, response: pa.ChunkedArray, max_chars:
     Fenced code is removed first.
     """
     half = max_chars // 2
+    # Polars writes large_string and DuckDB string; the join below needs one type.
+    prompt, response = (pc.cast(text, pa.large_string()) for text in (prompt, response))
     parts = [
         pc.utf8_slice_codeunits(
             pc.replace_substring_regex(pc.fill_null(text, ""), CODE_FENCE_PATTERN, " "), 0, half
@@ -45,7 +47,9 @@ def language_text(prompt: pa.ChunkedArray, response: pa.ChunkedArray, max_chars:
         for text in (prompt, response)
     ]
     # fastText reads one line per prediction; every line break (incl. \r, \v, \f) becomes a space.
-    one_line = pc.replace_substring_regex(pc.binary_join_element_wise(*parts, "\n"), r"[\r\n\v\f]+", " ")
+    one_line = pc.replace_substring_regex(
+        pc.binary_join_element_wise(*parts, pa.scalar("\n", pa.large_string())), r"[\r\n\v\f]+", " "
+    )
     return pc.utf8_trim_whitespace(one_line)
 
 
