@@ -34,6 +34,8 @@ def cmd_materialize(args: argparse.Namespace) -> int:
     for name, ok in outcomes:
         print(f"  {'ok    ' if ok else 'FAILED'} {name}")
     cmd_summary(args)
+    print()
+    cmd_report(args)
     return 1 if failed else 0
 
 
@@ -68,6 +70,25 @@ def cmd_summary(_: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(_: argparse.Namespace) -> int:
+    from instruct_assets.lineage.funnel import curation_funnel
+
+    lake = load_settings().lake_dir
+    funnel = curation_funnel(lake)
+    if funnel.height == 0:
+        print(f"no decisions in {lake}: materialize first", file=sys.stderr)
+        return 1
+    with pl.Config(tbl_rows=20, tbl_width_chars=200, fmt_str_lengths=120, tbl_hide_dataframe_shape=True):
+        print("curation funnel (rows per stage, drops by reason):")
+        print(funnel)
+    final = lake / "foundational_set.parquet"
+    if final.is_file():
+        mix = pl.read_parquet(final, columns=["dsir_domain"])["dsir_domain"].value_counts(sort=True)
+        shares = ", ".join(f"{domain} {count}" for domain, count in mix.iter_rows())
+        print(f"foundational set F: {mix['count'].sum()} samples ({shares}) in {final}")
+    return 0
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     from instruct_assets.lineage.audit import audit_report
 
@@ -89,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     materialize.set_defaults(func=cmd_materialize)
     summary = commands.add_parser("summary", help="rows per source and where the files are")
     summary.set_defaults(func=cmd_summary)
+    report = commands.add_parser("report", help="the curation funnel: rows per stage, drops by reason")
+    report.set_defaults(func=cmd_report)
     audit = commands.add_parser("audit", help="where one sample came from and every decision about it")
     audit.add_argument("sample_id", help="a sample_id, or a quarantine_id (q...) for a row that never parsed")
     audit.set_defaults(func=cmd_audit)

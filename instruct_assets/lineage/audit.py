@@ -38,9 +38,10 @@ def audit_report(lake_root: Path, sample_id: str) -> str | None:
             lines.append(f"    why: {detail}")
             lines.append(f"    raw: {textwrap.shorten(content or '', PREVIEW_CHARS, placeholder=' ...')}")
     lines += ["", "decisions:"]
-    for stage, kept, reason, detail, score, source, file, row, run_id, code_version in decisions:
+    for stage, kept, reason, detail, score, source, file, row, run_id, code_version, ref_id in decisions:
         verdict = "kept" if kept else f"dropped ({reason})"
-        extra = f"; {detail}" if detail and not kept else ""
+        extra = f"; {detail}" if detail else ""
+        extra += f"; see {ref_id}" if ref_id else ""
         scored = f"; score {score:.4g}" if score is not None else ""
         lines.append(
             f"  {stage}: {verdict}{extra}{scored} [{source} {file} row {row}; run {run_id[:8]}, "

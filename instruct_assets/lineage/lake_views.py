@@ -1,4 +1,4 @@
-"""DuckDB views over the lake's Parquet files: raw_pool, quarantine and decisions across all partitions."""
+"""DuckDB views over the lake's Parquet files: each pool stage, F and decisions across all partitions."""
 
 from pathlib import Path
 
@@ -8,6 +8,10 @@ import duckdb
 LAKE_VIEWS = {
     "raw_pool": "raw_pool/*.parquet",
     "quarantine": "quarantine/*.parquet",
+    "deduped_pool": "deduped_pool/*.parquet",
+    "filtered_pool": "filtered_pool/*.parquet",
+    "decontaminated_pool": "decontaminated_pool/*.parquet",
+    "foundational_set": "foundational_set.parquet",
     "decisions": "decisions/*/*.parquet",
 }
 

@@ -1,6 +1,8 @@
 -- Every decision recorded about one id (a sample_id, or a quarantine_id for a row that never parsed).
+-- Stages in pipeline order; ref_id is what a decision points at (a duplicate's survivor, a benchmark item).
 SELECT stage, kept, reason, detail, score, source, source_ref.file AS file, source_ref.row AS row,
-       run_id, code_version
+       run_id, code_version, ref_id
 FROM decisions
 WHERE sample_id = $id OR quarantine_id = $id
-ORDER BY stage, source, file, row
+ORDER BY list_position(['ingest', 'dedup', 'filter', 'decontamination', 'dsir'], stage) NULLS LAST, stage,
+         source, file, row

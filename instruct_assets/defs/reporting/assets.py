@@ -2,21 +2,15 @@ import dagster as dg
 import duckdb
 import polars as pl
 
+from instruct_assets.defs.automation import REFRESH_WHEN_ANY_SOURCE_UPDATES
 from instruct_assets.defs.ingest.assets import OWNERS, ingest_source
+from instruct_assets.lineage.funnel import curation_funnel as funnel_of
 from instruct_assets.lineage.lake_views import create_lake_views
 from instruct_assets.markdown import markdown_table
 from instruct_assets.paths import PROJECT_ROOT, read_sql
 from instruct_assets.resources.lake import LakeResource
 from instruct_assets.resources.warehouse import WarehouseResource
 from instruct_assets.versioning import code_version_of
-
-# eager(), except that a source registered but never ingested does not hold the report back, and nothing
-# is requested before the first source is ingested.
-REFRESH_WHEN_ANY_SOURCE_UPDATES = (
-    dg.AutomationCondition.any_deps_updated().since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("eager, tolerating unmaterialized sources")
 
 
 EMPTY_ACCOUNTING = {
@@ -59,6 +53,36 @@ def source_accounting(lake: LakeResource, warehouse: WarehouseResource) -> dg.Ou
             "dagster/row_count": accounting.height,
             "accounting": dg.MetadataValue.md(markdown_table(accounting)),
             **{f"total_{k}": v for k, v in totals.items()},
+            "warehouse_views": ", ".join(views),
+        },
+    )
+
+
+@dg.asset(
+    deps=[dg.AssetKey("foundational_set")],
+    kinds={"duckdb", "parquet"},
+    owners=OWNERS,
+    group_name="reporting",
+    code_version=code_version_of(PROJECT_ROOT / "sql" / "reporting" / "curation_funnel.sql"),
+    automation_condition=REFRESH_WHEN_ANY_SOURCE_UPDATES,
+)
+def curation_funnel(lake: LakeResource, warehouse: WarehouseResource) -> dg.Output[pl.DataFrame]:
+    """Rows per curation stage and drops per reason, from raw rows read to the foundational set.
+
+    Grain: one row per stage (ingest, dedup, filter, decontamination, dsir).
+
+    Source: the decisions table (lake decisions/<stage>/*), every source.
+
+    Guarantees: rows_in = kept + dropped per stage; drops_by_reason sums to dropped; the warehouse views
+    are refreshed to cover every stage.
+    """
+    funnel = funnel_of(lake.root)
+    views = warehouse.refresh_views()
+    return dg.Output(
+        funnel,
+        metadata={
+            "dagster/row_count": funnel.height,
+            "funnel": dg.MetadataValue.md(markdown_table(funnel)),
             "warehouse_views": ", ".join(views),
         },
     )
