@@ -1,4 +1,7 @@
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -6,6 +9,31 @@ import pytest
 
 from instruct_assets.demo.packaged_data import iter_sharegpt_conversations
 from instruct_assets.ingest.source_ingest import IngestSettings, IngestStats, SourceIngestor
+from instruct_assets.paths import PROJECT_ROOT
+
+CLI = Path(sys.executable).parent / "instruct-assets"
+
+
+def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CLI, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.fixture(scope="session")
+def materialized(tmp_path_factory):
+    """The small demo, materialized end to end through the CLI with its own data dir and Dagster home:
+    (environment, data dir, what `materialize` printed)."""
+    root = tmp_path_factory.mktemp("cli")
+    home = root / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((PROJECT_ROOT / "deploy/local/dagster.yaml").read_text())
+    env = {**os.environ, "INSTRUCT_ASSETS_DATA_DIR": str(root / "data"), "DAGSTER_HOME": str(home)}
+    built = run_cli("demo", "--profile", "small", env=env)
+    assert built.returncode == 0, built.stderr
+    done = run_cli("materialize", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return env, root / "data", done.stdout
 
 
 @pytest.fixture(scope="session")

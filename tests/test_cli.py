@@ -1,37 +1,8 @@
 """The `instruct-assets` command as a new user runs it: demo, materialize, summary, audit."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import polars as pl
-import pytest
 
-from instruct_assets.paths import PROJECT_ROOT
-
-CLI = Path(sys.executable).parent / "instruct-assets"
-
-
-def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [CLI, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=600
-    )
-
-
-@pytest.fixture(scope="module")
-def materialized(tmp_path_factory):
-    """The small demo, materialized end to end with its own data dir and Dagster home."""
-    root = tmp_path_factory.mktemp("cli")
-    home = root / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((PROJECT_ROOT / "deploy/local/dagster.yaml").read_text())
-    env = {**os.environ, "INSTRUCT_ASSETS_DATA_DIR": str(root / "data"), "DAGSTER_HOME": str(home)}
-    built = run_cli("demo", "--profile", "small", env=env)
-    assert built.returncode == 0, built.stderr
-    done = run_cli("materialize", env=env)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return env, root / "data", done.stdout
+from tests.conftest import run_cli
 
 
 def test_materialize_prints_per_source_accounting(materialized):

