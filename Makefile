@@ -34,8 +34,10 @@ test: install
 ui: install
 	$(BIN)/dagster dev -w workspace.yaml --host 127.0.0.1
 
+# Every benchmark against its reference; BENCHES=dsir picks one, BENCH_ARGS passes its flags.
+BENCHES ?= ingest dsir near_dedup curation_scale
 bench: install
-	$(BIN)/python -m benchmarks.ingest $(BENCH_ARGS)
+	@for bench in $(BENCHES); do $(BIN)/python -m benchmarks.$$bench $(BENCH_ARGS) || exit 1; done
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
