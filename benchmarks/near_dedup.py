@@ -1,0 +1,315 @@
+"""Near-duplicate detection: our MinHash-LSH (rensa band keys + star edges + connected components) against
+datasketch's MinHash and MinHashLSH used the way text-dedup uses them, with the same parameters (word
+5-gram shingles, 250 permutations, threshold 0.7), on ShareGPT-sized documents with planted duplicates.
+
+Usage: .venv/bin/python -m benchmarks.near_dedup [--docs N] [--repeat R]
+
+Each side runs alone in a fresh process (`--stage ours|reference CORPUS OUT`, run by the parent) and
+streams the corpus from Parquet 20k texts at a time (`--batch-texts`), as a pipeline would; the child
+times that read and the work (not its imports) and the parent reads the child's peak RSS. Prints a
+table, PASS/FAIL per goal, agreement with the reference, both sides against the planted ground truth
+and pair recall by Jaccard similarity; always exits 0 (it is a report, not a gate). The corpus is built
+once (near_dedup_data.py).
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pyarrow.compute as pc
+
+from benchmarks.measure import PROJECT_ROOT, StageRun, fastest
+from benchmarks.near_dedup_data import jaccard
+
+WORK_DIR = Path(__file__).resolve().parent / ".work"
+DEFAULT_DOCS = 100_000  # 640 MB: the reference takes 3-4 minutes on the 2-core development VM
+BATCH_TEXTS = 20_000
+SHINGLE_SIZE, NUM_PERM, THRESHOLD, SEED = 5, 250, 0.7, 42
+# Goals: at least 5x the reference's throughput, less memory, and >= 95% of its duplicate pairs found.
+MIN_SPEED_RATIO = 5.0
+MIN_PAIR_RECALL = 0.95
+JACCARD_BINS = [0.0, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 1.0001]
+
+
+def _read_texts(corpus: Path):
+    import pyarrow.parquet as pq
+
+    return pq.read_table(corpus, columns=["text"]).column("text")
+
+
+def _text_batches(corpus: Path, batch_texts: int):
+    """The corpus texts, `batch_texts` at a time, as a pipeline would stream them."""
+    import pyarrow.parquet as pq
+
+    for batch in pq.ParquetFile(corpus).iter_batches(batch_size=batch_texts, columns=["text"]):
+        yield batch.column("text")
+
+
+def ours(corpus: Path, out_dir: Path, batch_texts: int) -> dict:
+    """Our full path: band keys a batch at a time, then star edges and connected components."""
+    from instruct_assets.curation.clusters import near_duplicate_of
+    from instruct_assets.curation.minhash import MinHashSettings, band_keys
+
+    settings = MinHashSettings(shingle_size=SHINGLE_SIZE, num_perm=NUM_PERM, threshold=THRESHOLD)
+    start = time.perf_counter()
+    keys, eligible = [], []
+    for texts in _text_batches(corpus, batch_texts):
+        batch_keys, has_shingles = band_keys(texts, settings)
+        keys.append(batch_keys)
+        eligible.append(has_shingles)
+    duplicate_of = near_duplicate_of(np.concatenate(keys), np.concatenate(eligible))
+    seconds = time.perf_counter() - start
+    np.save(out_dir / "ours_duplicate_of.npy", duplicate_of)
+    return {"seconds": seconds, "rows": len(duplicate_of), "dropped": int((duplicate_of >= 0).sum())}
+
+
+def reference(corpus: Path, out_dir: Path, batch_texts: int) -> dict:
+    """datasketch as text-dedup uses it: one MinHash per document, query the LSH, then insert; each
+    candidate is a duplicate pair, clusters by union-find with the lowest index as root."""
+    from datasketch import MinHash, MinHashLSH
+
+    from benchmarks.near_dedup_data import reference_shingles
+
+    start = time.perf_counter()
+    permutations = MinHash(num_perm=NUM_PERM, seed=SEED).permutations  # computed once, as text-dedup does
+    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM)
+    pairs = []
+    texts = (text for batch in _text_batches(corpus, batch_texts) for text in batch.to_pylist())
+    rows = 0
+    for index, text in enumerate(texts):
+        rows += 1
+        shingles = reference_shingles(text, SHINGLE_SIZE)
+        if not shingles:  # an empty MinHash would collide with every other empty one
+            continue
+        minhash = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=permutations, scheme="affine32")
+        minhash.update_batch([s.encode("utf-8") for s in shingles])
+        pairs.extend((index, candidate) for candidate in lsh.query(minhash))
+        lsh.insert(index, minhash)
+    parent = list(range(rows))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        root_a, root_b = find(a), find(b)
+        parent[max(root_a, root_b)] = min(root_a, root_b)
+    roots = np.array([find(x) for x in range(rows)], dtype=np.int64)
+    seconds = time.perf_counter() - start
+    pair_array = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    np.save(out_dir / "reference_pairs.npy", pair_array)
+    np.save(out_dir / "reference_roots.npy", roots)
+    dropped = int((roots != np.arange(rows)).sum())
+    return {"seconds": seconds, "rows": rows, "pairs": len(pairs), "dropped": dropped}
+
+
+STAGES = {"ours": ours, "reference": reference}
+
+
+def run_stage(stage: str, corpus: Path, out_dir: Path, text_bytes: int, batch_texts: int) -> StageRun:
+    """measure.run_stage for this module's stages: the child's JSON result and its own peak RSS."""
+    command = [sys.executable, "-m", "benchmarks.near_dedup", "--batch-texts", str(batch_texts)]
+    command += ["--stage", stage, str(corpus), str(out_dir)]
+    child = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE)
+    assert child.stdout is not None
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(
+            f"near-dedup stage {stage!r} failed: exit code {os.waitstatus_to_exitcode(status)}"
+        )
+    result = json.loads(output.decode().strip().splitlines()[-1])
+    return StageRun(stage, result, text_bytes, usage.ru_maxrss * 1024)  # ru_maxrss is in KiB
+
+
+def _verdict(passed: bool) -> str:
+    return "PASS" if passed else "FAIL"
+
+
+def _table(runs: list[StageRun]) -> str:
+    header = (
+        f"{'side':<10} {'docs':>9} {'MB':>8} {'seconds':>8} {'MB/s':>7} {'docs/s':>8} {'peak RSS':>10} "
+        f"{'dropped':>8}"
+    )
+    lines = [header, "-" * len(header)]
+    for run in runs:
+        lines.append(
+            f"{run.name:<10} {run.result['rows']:>9,} {run.mb:>8.1f} {run.result['seconds']:>8.1f} "
+            f"{run.mb_per_s:>7.2f} {run.rows_per_s:>8,.0f} {run.peak_rss_bytes / 2**20:>6,.0f} MiB "
+            f"{run.result['dropped']:>8,}"
+        )
+    return "\n".join(lines)
+
+
+def _precision_recall(dropped: np.ndarray, truth: np.ndarray) -> str:
+    hits = int((dropped & truth).sum())
+    precision = hits / max(int(dropped.sum()), 1)
+    recall = hits / max(int(truth.sum()), 1)
+    return f"dropped {int(dropped.sum()):>7,}  precision {precision:.4f}  recall {recall:.4f}"
+
+
+def _report_quality(corpus: Path, out_dir: Path) -> None:
+    import polars as pl
+
+    truth_frame = pl.read_parquet(corpus, columns=["role", "source", "jaccard_ours", "jaccard_reference"])
+    n = truth_frame.height
+    rows = np.arange(n)
+    role = truth_frame["role"].to_numpy()
+    source = truth_frame["source"].to_numpy()
+    duplicate_of = np.load(out_dir / "ours_duplicate_of.npy")
+    ours_cluster = np.where(duplicate_of >= 0, duplicate_of, rows)
+    pairs = np.load(out_dir / "reference_pairs.npy")
+    roots = np.load(out_dir / "reference_roots.npy")
+
+    together = ours_cluster[pairs[:, 0]] == ours_cluster[pairs[:, 1]]
+    recall = together.mean() if len(pairs) else 1.0
+    ours_dropped = duplicate_of >= 0
+    agree = roots[rows[ours_dropped]] == roots[ours_cluster[ours_dropped]]
+    print(
+        f"pair recall: {together.sum():,} of the reference's {len(pairs):,} duplicate pairs are in one "
+        f"of our clusters = {recall:.4f} (goal >= {MIN_PAIR_RECALL}) {_verdict(recall >= MIN_PAIR_RECALL)}"
+    )
+    print(f"converse: {agree.mean():.4f} of the rows we drop are in their survivor's reference cluster")
+
+    print("\nagainst the planted ground truth (should drop: an exact copy, or an edited copy with Jaccard")
+    print(f">= {THRESHOLD} by the side's own tokenization; a planted copy comes after its source):")
+    reference_candidate_dropped = np.zeros(n, dtype=bool)
+    reference_candidate_dropped[pairs[:, 0]] = True
+    for name, dropped, column in (
+        ("ours", ours_dropped, "jaccard_ours"),
+        ("reference (union-find)", roots != rows, "jaccard_reference"),
+        ("reference (has earlier candidate)", reference_candidate_dropped, "jaccard_reference"),
+    ):
+        similarity = truth_frame[column].to_numpy()
+        truth = (role == "exact") | ((role == "edited") & (similarity >= THRESHOLD))
+        print(f"  {name:<34} {_precision_recall(dropped, truth)}")
+    print(
+        f"  distinct rows dropped: ours {int((ours_dropped & (role == 'distinct')).sum()):,}, "
+        f"reference {int(((roots != rows) & (role == 'distinct')).sum()):,}"
+    )
+
+    print("\nedited copies in their source's cluster, by the side's own Jaccard similarity to the source:")
+    print(f"  {'Jaccard':<12} {'ours':>16} {'reference':>16}")
+    edited = role == "edited"
+    linked_ours = ours_cluster[rows[edited]] == ours_cluster[source[edited]]
+    linked_reference = roots[rows[edited]] == roots[source[edited]]
+    jaccards = [truth_frame[column].to_numpy()[edited] for column in ("jaccard_ours", "jaccard_reference")]
+    for low, high in pairwise(JACCARD_BINS):
+        cells = []
+        for similarity, linked in zip(jaccards, (linked_ours, linked_reference), strict=True):
+            in_bin = (similarity >= low) & (similarity < high)
+            share = linked[in_bin].mean() if in_bin.any() else float("nan")
+            cells.append(f"{share:>6.3f} of {int(in_bin.sum()):>6,}")
+        print(f"  {low:.2f}-{min(high, 1.0):.2f}    {cells[0]:>16} {cells[1]:>16}")
+    _report_pair_recall_by_jaccard(corpus, pairs, together)
+
+
+def _report_pair_recall_by_jaccard(
+    corpus: Path, pairs: np.ndarray, together: np.ndarray, sample: int = 3000
+) -> None:
+    """Pair recall by the exact Jaccard similarity of a sample of the reference's pairs, beside the chance
+    1 - (1 - J^rows)^bands that an LSH with independent hash functions finds a pair (clusters add a
+    little: a pair can also be joined through a third row)."""
+    import pyarrow as pa
+
+    from benchmarks.near_dedup_data import reference_shingles
+    from instruct_assets.curation.minhash import optimal_layout, shingle_hashes
+
+    picked = np.random.default_rng(0).permutation(len(pairs))[:sample]
+    texts = _read_texts(corpus)
+    a, b = (texts.take(pa.array(pairs[picked, side])).to_pylist() for side in (0, 1))
+    ours_a, ours_b = (
+        shingle_hashes(pa.array(t, type=pa.large_string()), SHINGLE_SIZE).to_pylist() for t in (a, b)
+    )
+    jaccard_ours = np.array([jaccard(set(x), set(y)) for x, y in zip(ours_a, ours_b, strict=True)])
+    jaccard_reference = np.array(
+        [jaccard(reference_shingles(x), reference_shingles(y)) for x, y in zip(a, b, strict=True)]
+    )
+    bands, rows = optimal_layout(THRESHOLD, NUM_PERM)
+
+    def found(similarity: np.ndarray) -> np.ndarray:
+        return 1.0 - (1.0 - similarity**rows) ** bands
+
+    measured = together[picked]
+    print(f"\npair recall by exact Jaccard similarity, {len(picked):,} sampled reference pairs.")
+    print(f"P(J) = 1 - (1 - J^{rows})^{bands}: the chance that an LSH with independent hash functions finds")
+    print("a pair of similarity J; P(J_ref) is what a second datasketch run with another seed would find:")
+    header = ("J_ref", "pairs", "ours found", "P(J_ours)", "mean J_ours", "P(J_ref)")
+    print("  " + " ".join(f"{name:>11}" for name in header))
+    for low, high in [*pairwise(JACCARD_BINS), (0.0, 1.0001)]:
+        in_bin = (jaccard_reference >= low) & (jaccard_reference < high)
+        if in_bin.any():
+            cells = [
+                f"{low:.2f}-{min(high, 1.0):.2f}" if high - low < 1 else "all",
+                f"{int(in_bin.sum()):,}",
+                f"{measured[in_bin].mean():.3f}",
+                f"{found(jaccard_ours[in_bin]).mean():.3f}",
+                f"{jaccard_ours[in_bin].mean():.3f}",
+                f"{found(jaccard_reference[in_bin]).mean():.3f}",
+            ]
+            print("  " + " ".join(f"{cell:>11}" for cell in cells))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--docs", type=int, default=DEFAULT_DOCS, help="documents in the corpus")
+    parser.add_argument(
+        "--batch-texts", type=int, default=BATCH_TEXTS, help="texts per band_keys call (and per read)"
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="runs per side; the fastest is reported")
+    parser.add_argument("--stage", nargs=3, metavar=("STAGE", "CORPUS", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:
+        stage, corpus, out_dir = args.stage
+        print(json.dumps(STAGES[stage](Path(corpus), Path(out_dir), args.batch_texts)))
+        return
+
+    corpus = WORK_DIR / f"near_dedup_{args.docs}.parquet"
+    if not corpus.exists():
+        # Built in a child: a child's peak RSS includes the parent's peak at the fork; keep the parent small.
+        build = [sys.executable, "-m", "benchmarks.near_dedup_data", str(corpus), str(args.docs)]
+        subprocess.run(build, cwd=PROJECT_ROOT, check=True)
+    out_dir = WORK_DIR / f"near_dedup_out_{args.docs}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    text_bytes = sum(pc.sum(pc.binary_length(texts)).as_py() for texts in _text_batches(corpus, BATCH_TEXTS))
+    runs: dict[str, list[StageRun]] = {"reference": [], "ours": []}
+    for _ in range(args.repeat):
+        for stage, stage_runs in runs.items():
+            stage_runs.append(run_stage(stage, corpus, out_dir, text_bytes, args.batch_texts))
+    reference_run, ours_run = fastest(runs["reference"]), fastest(runs["ours"])
+
+    print(f"corpus: {corpus} ({args.docs:,} docs, {text_bytes / 1e6:,.0f} MB of text)")
+    print(
+        f"shingles: word {SHINGLE_SIZE}-grams; {NUM_PERM} permutations; threshold {THRESHOLD}; "
+        f"{args.batch_texts:,} texts per batch"
+    )
+    if args.repeat > 1:
+        for stage, stage_runs in runs.items():
+            seconds = ", ".join(f"{run.result['seconds']:.1f}" for run in stage_runs)
+            print(f"{stage} seconds over {args.repeat} runs: {seconds}")
+    print(_table([reference_run, ours_run]))
+    ratio = ours_run.mb_per_s / reference_run.mb_per_s
+    memory_ratio = ours_run.peak_rss_bytes / reference_run.peak_rss_bytes
+    print(
+        f"speed ratio ours/reference: {ratio:.1f}x (goal >= {MIN_SPEED_RATIO:.0f}x) "
+        f"{_verdict(ratio >= MIN_SPEED_RATIO)}"
+    )
+    print(
+        f"peak RSS ours/reference: {memory_ratio:.2f} (goal < 1, less than the reference) "
+        f"{_verdict(memory_ratio < 1)}"
+    )
+    _report_quality(corpus, out_dir)
+
+
+if __name__ == "__main__":
+    main()
