@@ -50,8 +50,8 @@ def test_planted_benchmark_leaks_are_caught_with_their_item(materialized):
     assert hits["reason"].unique().to_list() == ["benchmark_overlap"]
     assert all(ref.startswith("humaneval/HumanEval/") for ref in hits["ref_id"])
     targets = pl.read_parquet(lake / "benchmark_targets.parquet")
-    eval_ids = set(targets.filter(pl.col("split") == "eval").select(pl.format("{}/{}", "benchmark", "item_id"))
-                   .to_series())  # fmt: skip
+    eval_items = targets.filter(pl.col("split") == "eval")
+    eval_ids = set(eval_items.select(pl.format("{}/{}", "benchmark", "item_id")).to_series())
     assert set(hits["ref_id"]) <= eval_ids
 
 

@@ -91,7 +91,9 @@ def test_optimal_layout_matches_datasketch(threshold, num_perm):
 
 
 def test_settings_layout_is_the_optimum_unless_given():
-    assert SETTINGS.layout() == optimal_layout(0.7, 250) == (25, 10)
+    assert optimal_layout(0.7, 250) == (25, 10)  # datasketch's weights
+    assert SETTINGS.layout() == optimal_layout(0.7, 250, 0.2, 0.8) == (30, 8)  # ours lean toward recall
+    assert MinHashSettings(false_negative_weight=0.5).layout() == (25, 10)
     assert MinHashSettings(bands=20, rows=5).layout() == (20, 5)
 
 

@@ -6,7 +6,11 @@ import polars as pl
 
 from instruct_assets.curation.dedup import INDEX_COLUMNS
 from instruct_assets.curation.minhash import MinHashSettings, band_keys
-from instruct_assets.curation.pool_batches import BATCH_ROWS, query_batches
+from instruct_assets.curation.pool_batches import query_batches
+
+# Shingling holds ~8x a batch's text in temporaries; 5k conversations (~15 MB of text) is as fast as 20k
+# and keeps the stage's peak memory a third lower (benchmarks/README.md, near dedup).
+BATCH_ROWS = 5_000
 
 INDEX_SCHEMA = {
     "sample_id": pl.String,

@@ -21,6 +21,10 @@ class DedupConfig(dg.Config):
     bands: int | None = Field(None, description="LSH bands; with rows, overrides the layout for threshold")
     rows: int | None = Field(None, description="signature values per band")
     seed: int = Field(_MINHASH.seed, description="MinHash seed")
+    false_negative_weight: float = Field(
+        _MINHASH.false_negative_weight,
+        description="weight of missed duplicates vs. false drops when the layout is derived (datasketch: 0.5)",
+    )
     near: bool = Field(True, description="false: exact dedup only")
     survivor_order: list[str] = Field(
         list(DedupSettings().survivor_order),
@@ -35,6 +39,7 @@ class DedupConfig(dg.Config):
             bands=self.bands,
             rows=self.rows,
             seed=self.seed,
+            false_negative_weight=self.false_negative_weight,
         )
         return DedupSettings(minhash=minhash, survivor_order=tuple(self.survivor_order), near=self.near)
 

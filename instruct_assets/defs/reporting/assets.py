@@ -12,7 +12,6 @@ from instruct_assets.resources.lake import LakeResource
 from instruct_assets.resources.warehouse import WarehouseResource
 from instruct_assets.versioning import code_version_of
 
-
 EMPTY_ACCOUNTING = {
     "source": pl.String,
     "rows_read": pl.Int64,
