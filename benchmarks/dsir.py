@@ -15,12 +15,10 @@ import json
 import os
 import random
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from benchmarks.measure import PROJECT_ROOT, StageRun, fastest
+from benchmarks.measure import StageRun, fastest, print_result, run_module
 
 WORK_DIR = Path(__file__).resolve().parent / ".work"
 DEFAULT_ROWS = 38_902  # every distinct raw row once (about 114 MB); the reference takes ~3 min here
@@ -153,25 +151,10 @@ STAGES = {"reference": reference_stage, "ours": ours_stage}
 
 
 def run_stage(stage: str, raw: Path, target: Path, out_dir: Path, k: int, procs: int) -> StageRun:
-    """One stage in a fresh process; its peak RSS from os.wait4, as benchmarks.measure.run_stage does
-    (that one runs benchmarks.stages only)."""
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.mkdir(parents=True)
-    arguments = [stage, str(raw), str(target), str(out_dir), str(k), str(procs)]
-    child = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.dsir", "--stage", *arguments],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-    )
-    assert child.stdout is not None
-    output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(
-            f"benchmark stage {stage!r} failed with exit code {os.waitstatus_to_exitcode(status)}"
-        )
-    result = json.loads(output.decode().strip().splitlines()[-1])
-    return StageRun(stage, result, raw.stat().st_size, usage.ru_maxrss * 1024)  # ru_maxrss is in KiB
+    arguments = ["--stage", stage, str(raw), str(target), str(out_dir), str(k), str(procs)]
+    return run_module(stage, "benchmarks.dsir", arguments, raw.stat().st_size)
 
 
 def selected_ids(out_dir: Path) -> set[str]:
@@ -192,7 +175,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.stage:
         stage, raw, target, out_dir, k, procs = args.stage
-        print(json.dumps(STAGES[stage](Path(raw), Path(target), Path(out_dir), int(k), int(procs))))
+        print_result(STAGES[stage](Path(raw), Path(target), Path(out_dir), int(k), int(procs)))
         return
 
     raw, target = build_inputs(args.rows)

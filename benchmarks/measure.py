@@ -1,7 +1,6 @@
 """Run one benchmark stage in a fresh Python process and read its result and peak RSS."""
 
 import json
-import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -30,19 +29,36 @@ class StageRun:
         return self.result["rows"] / self.result["seconds"]
 
 
+def own_peak_rss_bytes() -> int:
+    """This process's peak resident set (VmHWM). Unlike the ru_maxrss a parent reads from os.wait4, it
+    restarts at exec, so it does not include the parent's memory copied at fork."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("/proc/self/status has no VmHWM line (not Linux?)")
+
+
+def print_result(result: dict) -> None:
+    """How a stage process reports: one JSON line with its result and its own peak RSS."""
+    print(json.dumps({**result, "peak_rss_bytes": own_peak_rss_bytes()}))
+
+
+def run_module(name: str, module: str, args: list[str], size_bytes: int, env: dict | None = None) -> StageRun:
+    """Run `python -m module *args` in a fresh process; its last stdout line is its JSON result, and its
+    peak RSS the one it reported through print_result."""
+    command = [sys.executable, "-m", module, *args]
+    completed = subprocess.run(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, env=env)
+    if completed.returncode != 0:
+        raise RuntimeError(
+            f"benchmark stage {name!r} ({module}) failed with exit code {completed.returncode}"
+        )
+    result = json.loads(completed.stdout.decode().strip().splitlines()[-1])
+    return StageRun(name, result, size_bytes, result["peak_rss_bytes"])
+
+
 def run_stage(stage: str, source: Path, out_dir: Path) -> StageRun:
-    """The stage's JSON result and the peak RSS of exactly that child (os.wait4 gives its own rusage)."""
-    command = [sys.executable, "-m", "benchmarks.stages", stage, str(source), str(out_dir)]
-    child = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE)
-    assert child.stdout is not None
-    output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    if child.returncode != 0:
-        raise RuntimeError(f"benchmark stage {stage!r} failed with exit code {child.returncode}")
-    result = json.loads(output.decode().strip().splitlines()[-1])
-    # Linux reports ru_maxrss in KiB.
-    return StageRun(stage, result, source.stat().st_size, usage.ru_maxrss * 1024)
+    """One stage of benchmarks.stages on `source`."""
+    return run_module(stage, "benchmarks.stages", [stage, str(source), str(out_dir)], source.stat().st_size)
 
 
 def fastest(runs: list[StageRun]) -> StageRun:

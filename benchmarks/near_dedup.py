@@ -13,8 +13,6 @@ once (near_dedup_data.py).
 """
 
 import argparse
-import json
-import os
 import subprocess
 import sys
 import time
@@ -24,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.compute as pc
 
-from benchmarks.measure import PROJECT_ROOT, StageRun, fastest
+from benchmarks.measure import PROJECT_ROOT, StageRun, fastest, print_result, run_module
 from benchmarks.near_dedup_data import jaccard
 
 WORK_DIR = Path(__file__).resolve().parent / ".work"
@@ -115,19 +113,8 @@ STAGES = {"ours": ours, "reference": reference}
 
 
 def run_stage(stage: str, corpus: Path, out_dir: Path, text_bytes: int, batch_texts: int) -> StageRun:
-    """measure.run_stage for this module's stages: the child's JSON result and its own peak RSS."""
-    command = [sys.executable, "-m", "benchmarks.near_dedup", "--batch-texts", str(batch_texts)]
-    command += ["--stage", stage, str(corpus), str(out_dir)]
-    child = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE)
-    assert child.stdout is not None
-    output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(
-            f"near-dedup stage {stage!r} failed: exit code {os.waitstatus_to_exitcode(status)}"
-        )
-    result = json.loads(output.decode().strip().splitlines()[-1])
-    return StageRun(stage, result, text_bytes, usage.ru_maxrss * 1024)  # ru_maxrss is in KiB
+    arguments = ["--batch-texts", str(batch_texts), "--stage", stage, str(corpus), str(out_dir)]
+    return run_module(stage, "benchmarks.near_dedup", arguments, text_bytes)
 
 
 def _verdict(passed: bool) -> str:
@@ -271,7 +258,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.stage:
         stage, corpus, out_dir = args.stage
-        print(json.dumps(STAGES[stage](Path(corpus), Path(out_dir), args.batch_texts)))
+        print_result(STAGES[stage](Path(corpus), Path(out_dir), args.batch_texts))
         return
 
     corpus = WORK_DIR / f"near_dedup_{args.docs}.parquet"

@@ -1,13 +1,14 @@
 """The two timed stages, each run alone in a fresh process: `python -m benchmarks.stages STAGE SOURCE OUT`.
 
 The child times only the work (imports excluded) and prints one JSON line; its peak RSS is read by the
-parent from the child's own rusage (see measure.py), so the two stages never share a memory high-water mark.
+child itself (VmHWM, see measure.py), so the two stages never share a memory high-water mark.
 """
 
-import json
 import sys
 import time
 from pathlib import Path
+
+from benchmarks.measure import print_result
 
 
 def reference(source: Path, out_dir: Path) -> dict:
@@ -43,4 +44,4 @@ STAGES = {"reference": reference, "ingest": ingest}
 
 if __name__ == "__main__":
     stage, source, out_dir = sys.argv[1:4]
-    print(json.dumps(STAGES[stage](Path(source), Path(out_dir))))
+    print_result(STAGES[stage](Path(source), Path(out_dir)))
