@@ -5,7 +5,7 @@ datasketch's MinHash and MinHashLSH used the way text-dedup uses them, with the 
 Usage: .venv/bin/python -m benchmarks.near_dedup [--docs N] [--repeat R]
 
 Each side runs alone in a fresh process (`--stage ours|reference CORPUS OUT`, run by the parent) and
-streams the corpus from Parquet 20k texts at a time (`--batch-texts`), as a pipeline would; the child
+streams the corpus from Parquet 5k texts at a time (`--batch-texts`), as a pipeline would; the child
 times that read and the work (not its imports) and the parent reads the child's peak RSS. Prints a
 table, PASS/FAIL per goal, agreement with the reference, both sides against the planted ground truth
 and pair recall by Jaccard similarity; always exits 0 (it is a report, not a gate). The corpus is built
@@ -27,7 +27,7 @@ from benchmarks.near_dedup_data import jaccard
 
 WORK_DIR = Path(__file__).resolve().parent / ".work"
 DEFAULT_DOCS = 100_000  # 640 MB: the reference takes 3-4 minutes on the 2-core development VM
-BATCH_TEXTS = 20_000
+BATCH_TEXTS = 5_000  # what deduped_pool uses (instruct_assets/curation/dedup_rows.py)
 SHINGLE_SIZE, NUM_PERM, THRESHOLD, SEED = 5, 250, 0.7, 42
 # Goals: at least 5x the reference's throughput, less memory, and >= 95% of its duplicate pairs found.
 MIN_SPEED_RATIO = 5.0
