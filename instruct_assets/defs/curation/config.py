@@ -23,7 +23,7 @@ class DedupConfig(dg.Config):
     seed: int = Field(_MINHASH.seed, description="MinHash seed")
     false_negative_weight: float = Field(
         _MINHASH.false_negative_weight,
-        description="weight of missed duplicates vs. false drops when the layout is derived (datasketch: 0.5)",
+        description="weight of a missed duplicate vs. a false drop in the derived layout (datasketch: 0.5)",
     )
     near: bool = Field(True, description="false: exact dedup only")
     survivor_order: list[str] = Field(

@@ -18,7 +18,7 @@ from instruct_assets.curation.dsir import (
 from instruct_assets.curation.pool_batches import conversation_batches
 from instruct_assets.defs.automation import REFRESH_WHEN_ANY_SOURCE_UPDATES
 from instruct_assets.defs.curation.benchmark_assets import BENCHMARK_TARGETS
-from instruct_assets.defs.curation.source_stage import write_decisions
+from instruct_assets.defs.curation.source_stage import write_decisions, write_kept_rows
 from instruct_assets.defs.ingest.assets import OWNERS
 from instruct_assets.markdown import markdown_histogram, markdown_table
 from instruct_assets.paths import PROJECT_ROOT
@@ -208,12 +208,8 @@ def selection_outputs(context, lake, verdicts, quotas, domains, k, benchmark_tar
     """Write F and the dsir decisions; yield F's output and its checks, all from the written files."""
     pool = pl.scan_parquet(pool_paths(lake))
     staged = lake.staging_path(context.run_id, "foundational_set.parquet")
-    pool.join(
-        verdicts.lazy().filter("kept").select("sample_id", "dsir_domain", "dsir_log_weight"),
-        on="sample_id",
-        how="inner",
-        maintain_order="left",
-    ).sink_parquet(staged, compression="zstd")
+    chosen = verdicts.filter("kept").select("sample_id", "dsir_domain", "dsir_log_weight")
+    write_kept_rows(pool_paths(lake), chosen, staged)
 
     decisions = verdicts.with_columns(
         reason=pl.when("kept").then(None).when("eligible").then(pl.lit("not_selected")).otherwise(pl.lit("too_short")),
@@ -225,7 +221,7 @@ def selection_outputs(context, lake, verdicts, quotas, domains, k, benchmark_tar
     )  # fmt: skip
     write_decisions(context, lake, "dsir", None, pool, decisions, DSIR_CODE_VERSION)
 
-    selected = pl.read_parquet(staged)
+    selected = pl.read_parquet(staged, columns=["sample_id", "source", "dsir_domain", "dsir_log_weight"])
     eval_items = benchmark_targets.filter(pl.col("split") == "eval").select("benchmark", "item_id", "text")
     leaks = 0
     with Decontaminator(eval_items.collect().to_arrow(), n=DEFAULT_N) as decontaminator:

@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
 from instruct_assets.lineage.decisions import DECISIONS_SCHEMA
 from instruct_assets.markdown import markdown_table
+from instruct_assets.paths import read_sql
 from instruct_assets.resources.lake import LakeResource
 from instruct_assets.resources.parquet_io_manager import StagedParquet
 
@@ -53,11 +55,9 @@ def write_source_stage(
     partition = context.partition_key
     rows = pl.scan_parquet(input_path)
     decisions_path = write_decisions(context, lake, stage, partition, rows, verdicts, code_version)
-    kept_ids = verdicts.lazy().filter("kept").select("sample_id", *added_columns)
     staged_kept = lake.staging_path(context.run_id, f"{stage}.{partition}.parquet")
-    rows.join(kept_ids, on="sample_id", how="inner", maintain_order="left").sink_parquet(
-        staged_kept, compression="zstd"
-    )
+    chosen = verdicts.filter("kept").select("sample_id", *added_columns)
+    write_kept_rows([input_path], chosen, staged_kept)
 
     written = pq.ParquetFile(staged_kept).metadata.num_rows
     dropped = pl.read_parquet(decisions_path, columns=["kept", "reason"])
@@ -69,6 +69,15 @@ def write_source_stage(
         dropped_by_reason=by_reason,
         decisions=dropped.height,
     )
+
+
+def write_kept_rows(paths: list[Path], chosen: pl.DataFrame, out_path: Path) -> None:
+    """Write the rows of `paths` whose sample_id is in `chosen`, in file order, plus chosen's other
+    columns. DuckDB, not a polars join: it streams the files and keeps order at a third of the memory."""
+    with duckdb.connect() as con:
+        con.register("chosen", chosen.to_arrow())
+        query = con.sql(read_sql("curation/kept_rows.sql"), params={"paths": [str(p) for p in paths]})
+        query.write_parquet(str(out_path), compression="zstd")
 
 
 def write_decisions(
