@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.measure import PROJECT_ROOT, StageRun
+from benchmarks.measure import PROJECT_ROOT, StageRun, own_peak_rss_bytes
 from benchmarks.scale_landing import build_scale_landing
 
 WORK_DIR = Path(__file__).resolve().parent / ".work"
@@ -80,7 +80,9 @@ def child_main(run_dir: Path) -> None:
     start = time.perf_counter()
     outcomes = materialize_all(instance)
     seconds = time.perf_counter() - start
-    (run_dir / "result.json").write_text(json.dumps({"seconds": seconds, "outcomes": outcomes}))
+    # The child's own high-water mark: its ru_maxrss would include the parent's memory at the fork.
+    result = {"seconds": seconds, "outcomes": outcomes, "peak_rss_bytes": own_peak_rss_bytes()}
+    (run_dir / "result.json").write_text(json.dumps(result))
 
 
 def _instance(home: Path):
@@ -164,9 +166,11 @@ def run_size(rows: int, sources: int, timeout_s: float) -> SizeRun:
         result = {"seconds": elapsed, "outcomes": [[f"child exited with {exit_code}", False]]}
     result["rows"] = rows
     funnel_path = data / "lake" / "curation_funnel.parquet"
+    # ru_maxrss (KiB) only when the child died before reporting its own peak.
+    peak_rss = result.get("peak_rss_bytes", usage.ru_maxrss * 1024)
     return SizeRun(
         rows=rows,
-        run=StageRun(f"{rows:,}", result, landing_bytes, usage.ru_maxrss * 1024),  # ru_maxrss is in KiB
+        run=StageRun(f"{rows:,}", result, landing_bytes, peak_rss),
         cpu_seconds=usage.ru_utime + usage.ru_stime,
         timed_out=timed_out,
         steps=_with_peak_rss(read_steps(home), rss_samples),
