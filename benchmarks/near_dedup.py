@@ -29,6 +29,16 @@ WORK_DIR = Path(__file__).resolve().parent / ".work"
 DEFAULT_DOCS = 100_000  # 640 MB: the reference takes 3-4 minutes on the 2-core development VM
 BATCH_TEXTS = 5_000  # what deduped_pool uses (instruct_assets/curation/dedup_rows.py)
 SHINGLE_SIZE, NUM_PERM, THRESHOLD, SEED = 5, 250, 0.7, 42
+
+
+def layouts() -> tuple[tuple[int, int], tuple[int, int]]:
+    """(ours, datasketch's) LSH layout; imported here so the reference's process never loads polars."""
+    from instruct_assets.curation.minhash import MinHashSettings, optimal_layout
+
+    ours = MinHashSettings(shingle_size=SHINGLE_SIZE, num_perm=NUM_PERM, threshold=THRESHOLD).layout()
+    return ours, optimal_layout(THRESHOLD, NUM_PERM)  # datasketch weighs both errors 0.5
+
+
 # Goals: at least 5x the reference's throughput, less memory, and >= 95% of its duplicate pairs found.
 MIN_SPEED_RATIO = 5.0
 MIN_PAIR_RECALL = 0.95
@@ -208,7 +218,7 @@ def _report_pair_recall_by_jaccard(
     import pyarrow as pa
 
     from benchmarks.near_dedup_data import reference_shingles
-    from instruct_assets.curation.minhash import optimal_layout, shingle_hashes
+    from instruct_assets.curation.minhash import shingle_hashes
 
     picked = np.random.default_rng(0).permutation(len(pairs))[:sample]
     texts = _read_texts(corpus)
@@ -220,15 +230,19 @@ def _report_pair_recall_by_jaccard(
     jaccard_reference = np.array(
         [jaccard(reference_shingles(x), reference_shingles(y)) for x, y in zip(a, b, strict=True)]
     )
-    bands, rows = optimal_layout(THRESHOLD, NUM_PERM)
+    ours_layout, reference_layout = layouts()
 
-    def found(similarity: np.ndarray) -> np.ndarray:
+    def found(similarity: np.ndarray, layout: tuple[int, int]) -> np.ndarray:
+        bands, rows = layout
         return 1.0 - (1.0 - similarity**rows) ** bands
 
     measured = together[picked]
     print(f"\npair recall by exact Jaccard similarity, {len(picked):,} sampled reference pairs.")
-    print(f"P(J) = 1 - (1 - J^{rows})^{bands}: the chance that an LSH with independent hash functions finds")
-    print("a pair of similarity J; P(J_ref) is what a second datasketch run with another seed would find:")
+    print(
+        "P(J) = 1 - (1 - J^rows)^bands: the chance that an LSH finds a pair of similarity J; P(J_ours) at our"
+        f" layout {ours_layout[0]}x{ours_layout[1]}, P(J_ref) at datasketch's {reference_layout[0]}x"
+        f"{reference_layout[1]} (what a second datasketch run with another seed would find):"
+    )
     header = ("J_ref", "pairs", "ours found", "P(J_ours)", "mean J_ours", "P(J_ref)")
     print("  " + " ".join(f"{name:>11}" for name in header))
     for low, high in [*pairwise(JACCARD_BINS), (0.0, 1.0001)]:
@@ -238,9 +252,9 @@ def _report_pair_recall_by_jaccard(
                 f"{low:.2f}-{min(high, 1.0):.2f}" if high - low < 1 else "all",
                 f"{int(in_bin.sum()):,}",
                 f"{measured[in_bin].mean():.3f}",
-                f"{found(jaccard_ours[in_bin]).mean():.3f}",
+                f"{found(jaccard_ours[in_bin], ours_layout).mean():.3f}",
                 f"{jaccard_ours[in_bin].mean():.3f}",
-                f"{found(jaccard_reference[in_bin]).mean():.3f}",
+                f"{found(jaccard_reference[in_bin], reference_layout).mean():.3f}",
             ]
             print("  " + " ".join(f"{cell:>11}" for cell in cells))
 
@@ -278,7 +292,7 @@ def main() -> None:
     print(f"corpus: {corpus} ({args.docs:,} docs, {text_bytes / 1e6:,.0f} MB of text)")
     print(
         f"shingles: word {SHINGLE_SIZE}-grams; {NUM_PERM} permutations; threshold {THRESHOLD}; "
-        f"{args.batch_texts:,} texts per batch"
+        f"{args.batch_texts:,} texts per batch; LSH layout (bands x rows) ours / datasketch: {layouts()}"
     )
     if args.repeat > 1:
         for stage, stage_runs in runs.items():
