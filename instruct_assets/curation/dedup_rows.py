@@ -26,8 +26,8 @@ INDEX_SCHEMA = {
 def index_rows(
     raw_path: Path, priority: int, settings: MinHashSettings, batch_rows: int = BATCH_ROWS
 ) -> pl.DataFrame:
-    """One row per conversation of `raw_path` (INDEX_COLUMNS), in file order; memory holds one batch
-    of text at a time and the band keys of all rows."""
+    """One row per conversation of `raw_path` (INDEX_COLUMNS), `seen` = its row in the file; memory
+    holds one batch of text at a time and the band keys of all rows."""
     frames = []
     params = {"path": str(raw_path), "priority": priority}
     for batch in query_batches("curation/dedup_rows.sql", params, batch_rows):

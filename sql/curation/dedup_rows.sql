@@ -1,4 +1,5 @@
--- What deduplication compares for each row of one raw_pool partition, in file order.
+-- What deduplication compares for each row of one raw_pool partition. No ORDER BY: ranking uses `seen`,
+-- and sorting would hold every row's text in memory at once.
 -- exact_key: md5 of the conversation text lower-cased, trimmed, every run of whitespace made one space.
 SELECT
     sample_id,
@@ -12,4 +13,3 @@ FROM (
     SELECT *, conversation_text(messages) AS text
     FROM read_parquet($path, file_row_number = true)
 )
-ORDER BY seen

@@ -5,17 +5,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
 from instruct_assets.lineage.decisions import DECISIONS_SCHEMA
 from instruct_assets.markdown import markdown_table
-from instruct_assets.paths import read_sql
 from instruct_assets.resources.lake import LakeResource
 from instruct_assets.resources.parquet_io_manager import StagedParquet
 
 PREVIEW_ROWS = 5
+KEPT_ROWS_BATCH = 20_000
 
 
 def rows_accounted_spec(asset: str) -> dg.AssetCheckSpec:
@@ -73,11 +72,23 @@ def write_source_stage(
 
 def write_kept_rows(paths: list[Path], chosen: pl.DataFrame, out_path: Path) -> None:
     """Write the rows of `paths` whose sample_id is in `chosen`, in file order, plus chosen's other
-    columns. DuckDB, not a polars join: it streams the files and keeps order at a third of the memory."""
-    with duckdb.connect() as con:
-        con.register("chosen", chosen.to_arrow())
-        query = con.sql(read_sql("curation/kept_rows.sql"), params={"paths": [str(p) for p in paths]})
-        query.write_parquet(str(out_path), compression="zstd")
+    columns. Batch by batch, so memory holds one batch: a join over the whole pool (polars, or DuckDB
+    with an ORDER BY to keep file order) held 1-2 GiB at a million rows."""
+    writer = None
+    try:
+        for path in paths:
+            for batch in pq.ParquetFile(path).iter_batches(KEPT_ROWS_BATCH):
+                kept = pl.from_arrow(batch).join(chosen, on="sample_id", how="inner", maintain_order="left")
+                table = kept.to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(out_path, table.schema, compression="zstd")
+                writer.write_table(table.cast(writer.schema))
+        if writer is None:  # no input rows at all: an empty file with the right columns
+            empty = pl.scan_parquet(paths).join(chosen.lazy(), on="sample_id", how="inner").head(0).collect()
+            pq.write_table(empty.to_arrow(), out_path, compression="zstd")
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def write_decisions(
