@@ -56,7 +56,7 @@ def cmd_summary(_: argparse.Namespace) -> int:
     print(f"  landing sources   {settings.landing_dir}")
     print(f"  lake (Parquet)    {settings.lake_dir}/<asset>/<source>.parquet")
     print(f"  decisions         {settings.lake_dir}/decisions/<stage>/<source>.parquet")
-    print(f"  DuckDB views      {settings.warehouse_path}  (raw_pool, quarantine, decisions)")
+    print(f"  DuckDB views      {settings.warehouse_path}  (every pool stage, foundational_set, decisions)")
     kept = pl.scan_parquet(settings.lake_dir / "raw_pool" / "*.parquet").select("sample_id").head(1).collect()
     bad = (
         pl.scan_parquet(settings.lake_dir / "quarantine" / "*.parquet")
