@@ -2,6 +2,14 @@
 
 import polars as pl
 
+PREVIEW_ROWS = 5
+PREVIEW_CHARS = 80
+
+
+def preview_text(column: str) -> pl.Expr:
+    """A text column cut to PREVIEW_CHARS with whitespace runs made single spaces, for a preview table."""
+    return pl.col(column).str.slice(0, PREVIEW_CHARS).str.replace_all(r"\s+", " ")
+
 
 def markdown_table(frame: pl.DataFrame, empty: str = "no rows") -> str:
     if frame.height == 0:

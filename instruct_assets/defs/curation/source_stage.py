@@ -9,12 +9,12 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from instruct_assets.lineage.decisions import DECISIONS_SCHEMA
-from instruct_assets.markdown import markdown_table
+from instruct_assets.markdown import PREVIEW_ROWS, markdown_table, preview_text
 from instruct_assets.resources.lake import LakeResource
 from instruct_assets.resources.parquet_io_manager import StagedParquet
 
-PREVIEW_ROWS = 5
 KEPT_ROWS_BATCH = 20_000
+TEXT_PREVIEW_COLUMNS = {"prompt", "response"}  # shortened in previews; ids and labels are shown whole
 
 
 def rows_accounted_spec(asset: str) -> dg.AssetCheckSpec:
@@ -133,14 +133,19 @@ def stage_outputs(
         {"reason": list(result.dropped_by_reason), "rows": list(result.dropped_by_reason.values())},
         schema={"reason": pl.String, "rows": pl.Int64},
     )
-    preview = pl.scan_parquet(result.staged_kept).select(preview_columns).head(PREVIEW_ROWS).collect()
+    preview = (
+        pl.scan_parquet(result.staged_kept)
+        .select(preview_text(c) if c in TEXT_PREVIEW_COLUMNS else pl.col(c) for c in preview_columns)
+        .head(PREVIEW_ROWS)
+        .collect()
+    )
     metadata = {
         "dagster/row_count": result.rows_kept,
         "rows_in": result.rows_in,
         "rows_kept": result.rows_kept,
         "rows_dropped": result.rows_in - result.rows_kept,
         "dropped_by_reason": dg.MetadataValue.md(markdown_table(dropped, empty="nothing dropped")),
-        "preview": dg.MetadataValue.md(markdown_table(_shortened(preview), empty="no rows kept")),
+        "preview": dg.MetadataValue.md(markdown_table(preview, empty="no rows kept")),
         "path": dg.MetadataValue.path(str(final_path)),
     }
     check = dg.AssetCheckResult(
@@ -155,7 +160,3 @@ def stage_outputs(
         },
     )
     return dg.Output(StagedParquet(result.staged_kept), output_name=output_name, metadata=metadata), check
-
-
-def _shortened(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.with_columns(pl.col(pl.String).str.slice(0, 80).str.replace_all(r"\s+", " "))

@@ -7,14 +7,7 @@ import dagster as dg
 import polars as pl
 
 from instruct_assets.ingest.source_ingest import IngestStats
-from instruct_assets.markdown import markdown_table
-
-PREVIEW_ROWS = 5
-PREVIEW_CHARS = 80
-
-
-def _short(column: str) -> pl.Expr:
-    return pl.col(column).str.slice(0, PREVIEW_CHARS).str.replace_all(r"\s+", " ")
+from instruct_assets.markdown import PREVIEW_ROWS, markdown_table, preview_text
 
 
 def reasons_table(reasons: Counter) -> dg.MetadataValue:
@@ -29,7 +22,12 @@ def raw_pool_metadata(stats: IngestStats, kept_path: Path, final_path: Path) -> 
     preview = (
         pl.scan_parquet(kept_path)
         .head(PREVIEW_ROWS)
-        .select("sample_id", _short("prompt").alias("prompt"), _short("response").alias("response"), "turns")
+        .select(
+            "sample_id",
+            preview_text("prompt").alias("prompt"),
+            preview_text("response").alias("response"),
+            "turns",
+        )
         .collect()
     )
     files = pl.DataFrame([vars(f) for f in stats.files]) if stats.files else pl.DataFrame()
@@ -54,7 +52,7 @@ def quarantine_metadata(stats: IngestStats, quarantine_path: Path, final_path: P
             pl.col("source_ref").struct.field("file"),
             pl.col("source_ref").struct.field("row"),
             "reason",
-            _short("detail").alias("detail"),
+            preview_text("detail").alias("detail"),
         )
         .collect()
     )
