@@ -4,7 +4,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from instruct_assets.benchmarks.loaders import load_benchmark_items
-from instruct_assets.curation.decontamination import DEFAULT_N, Decontaminator
+from instruct_assets.curation.decontamination import DEFAULT_N, OVERLAPS_SCHEMA, Decontaminator
 from instruct_assets.curation.pool_batches import conversation_batches
 from instruct_assets.defs.curation.source_stage import rows_accounted_spec, stage_outputs, write_source_stage
 from instruct_assets.defs.ingest.assets import OWNERS
@@ -105,9 +105,10 @@ def decontaminated_pool(
     hits = []
     with Decontaminator(eval_items.collect().to_arrow(), n=config.ngram) as decontaminator:
         for batch in conversation_batches(input_path):
-            hits.append(pl.from_arrow(decontaminator.overlaps(pa.Table.from_batches([batch]))))
+            hits.append(decontaminator.overlaps(pa.Table.from_batches([batch])))
     ids = pl.read_parquet(input_path, columns=["sample_id"])
-    verdicts = ids.join(pl.concat(hits) if hits else _no_hits(), on="sample_id", how="left").select(
+    overlaps = pl.from_arrow(pa.concat_tables([OVERLAPS_SCHEMA.empty_table(), *hits]))
+    verdicts = ids.join(overlaps, on="sample_id", how="left").select(
         "sample_id",
         kept=pl.col("item_id").is_null(),
         reason=pl.when(pl.col("item_id").is_not_null()).then(pl.lit("benchmark_overlap")),
@@ -125,10 +126,3 @@ def decontaminated_pool(
     )
     yield output
     yield check
-
-
-def _no_hits() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={"sample_id": pl.String, "benchmark": pl.String, "item_id": pl.String, "ngram": pl.String,
-                "shared_ngrams": pl.Int64, "items_hit": pl.Int64}
-    )  # fmt: skip

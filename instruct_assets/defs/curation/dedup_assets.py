@@ -14,8 +14,10 @@ from instruct_assets.resources.landing import LandingZoneResource
 from instruct_assets.versioning import code_version_of
 
 DEDUP_CODE_VERSION = code_version_of(
-    *(PROJECT_ROOT / "instruct_assets" / "curation" / f for f in ("dedup.py", "dedup_rows.py", "minhash.py")),
-    PROJECT_ROOT / "instruct_assets" / "curation" / "clusters.py",
+    *(
+        PROJECT_ROOT / "instruct_assets" / "curation" / f"{name}.py"
+        for name in ("dedup", "dedup_rows", "minhash", "clusters")
+    ),
     PROJECT_ROOT / "sql" / "curation" / "dedup_rows.sql",
     PROJECT_ROOT / "sql" / "curation" / "conversation_text_macro.sql",
 )

@@ -3,7 +3,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from instruct_assets.curation.filters import REQUIRED_COLUMNS, RuleFilter
+from instruct_assets.curation.filters import FILTER_DECISIONS_SCHEMA, REQUIRED_COLUMNS, RuleFilter
 from instruct_assets.defs.curation.config import FilterConfig
 from instruct_assets.defs.curation.source_stage import rows_accounted_spec, stage_outputs, write_source_stage
 from instruct_assets.defs.ingest.assets import OWNERS
@@ -50,12 +50,9 @@ def filtered_pool(context: dg.AssetExecutionContext, config: FilterConfig, lake:
     with RuleFilter(settings) as rules:
         for batch in pq.ParquetFile(input_path).iter_batches(BATCH_ROWS, columns=list(REQUIRED_COLUMNS)):
             parts.append(pl.from_arrow(rules.apply(pa.Table.from_batches([batch]))))
-    verdicts = (
-        pl.concat(parts)
-        if parts
-        else pl.DataFrame(schema={"sample_id": pl.String, "language": pl.String, "language_score": pl.Float64,
-                                  "reason": pl.String, "detail": pl.String, "score": pl.Float64})
-    ).with_columns(kept=pl.col("reason").is_null(), ref_id=pl.lit(None, pl.String))  # fmt: skip
+    verdicts = pl.concat([pl.from_arrow(FILTER_DECISIONS_SCHEMA.empty_table()), *parts]).with_columns(
+        kept=pl.col("reason").is_null(), ref_id=pl.lit(None, pl.String)
+    )
     result = write_source_stage(
         context, lake, "filter", input_path, verdicts, FILTER_CODE_VERSION, ("language", "language_score")
     )
