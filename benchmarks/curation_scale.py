@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.measure import PROJECT_ROOT, StageRun, own_peak_rss_bytes
+from benchmarks.measure import PROJECT_ROOT, StageRun, own_peak_rss_bytes, verdict
 from benchmarks.scale_landing import build_scale_landing
 
 WORK_DIR = Path(__file__).resolve().parent / ".work"
@@ -203,10 +203,6 @@ def _read_funnel(path: Path) -> list[dict]:
     return pl.read_parquet(path).to_dicts()
 
 
-def _verdict(passed: bool) -> str:
-    return "PASS" if passed else "FAIL"
-
-
 def _table(runs: list[SizeRun]) -> str:
     stages = list(runs[0].stage_seconds())
     stage_headers = " ".join(f"{s:>{max(len(s), 7)}}" for s in stages)
@@ -253,7 +249,7 @@ def _scaling(small: SizeRun, large: SizeRun) -> list[str]:
     ratio = large.seconds / small.seconds
     lines = [
         f"time({large.rows:,}) / time({small.rows:,}): {ratio:.2f} for {factor:.0f}x rows "
-        f"(goal <= {limit:.1f}) {_verdict(ratio <= limit and not large.timed_out)}"
+        f"(goal <= {limit:.1f}) {verdict(ratio <= limit and not large.timed_out)}"
     ]
     small_stages, large_stages = small.stage_seconds(), large.stage_seconds()
     per_stage = ", ".join(
@@ -301,7 +297,7 @@ def main() -> None:
         rss = run.run.peak_rss_bytes
         print(
             f"peak RSS at {run.rows:,} rows: {rss / 2**30:.2f} GiB "
-            f"(goal < {MAX_PEAK_RSS_BYTES / 2**30:.0f} GiB) {_verdict(rss < MAX_PEAK_RSS_BYTES)}"
+            f"(goal < {MAX_PEAK_RSS_BYTES / 2**30:.0f} GiB) {verdict(rss < MAX_PEAK_RSS_BYTES)}"
         )
 
 

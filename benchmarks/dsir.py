@@ -18,7 +18,7 @@ import shutil
 import time
 from pathlib import Path
 
-from benchmarks.measure import StageRun, fastest, print_result, run_module
+from benchmarks.measure import StageRun, fastest, print_result, run_module, verdict
 
 WORK_DIR = Path(__file__).resolve().parent / ".work"
 DEFAULT_ROWS = 38_902  # every distinct raw row once (about 114 MB); the reference takes ~3 min here
@@ -204,14 +204,13 @@ def main() -> None:
     speedup = ours.mb_per_s / reference.mb_per_s
     ours_ids, reference_ids = selected_ids(WORK_DIR / "dsir_ours"), selected_ids(WORK_DIR / "dsir_reference")
     jaccard = len(ours_ids & reference_ids) / max(1, len(ours_ids | reference_ids))
-    verdict = {True: "PASS", False: "FAIL"}
     fast_enough = speedup >= MIN_SPEEDUP
-    print(f"throughput ours/reference: {speedup:.1f}x (goal >= {MIN_SPEEDUP:.0f}x) {verdict[fast_enough]}")
+    print(f"throughput ours/reference: {speedup:.1f}x (goal >= {MIN_SPEEDUP:.0f}x) {verdict(fast_enough)}")
     rss_ok = ours.peak_rss_bytes < MAX_PEAK_RSS_BYTES
-    print(f"our peak RSS: {ours.peak_rss_bytes / 2**30:.2f} GiB (goal < 2 GiB) {verdict[rss_ok]}")
+    print(f"our peak RSS: {ours.peak_rss_bytes / 2**30:.2f} GiB (goal < 2 GiB) {verdict(rss_ok)}")
     print(
         f"selection Jaccard: {jaccard:.4f} ({len(ours_ids):,} vs {len(reference_ids):,} rows, "
-        f"{len(ours_ids & reference_ids):,} shared) (goal >= {MIN_JACCARD}) {verdict[jaccard >= MIN_JACCARD]}"
+        f"{len(ours_ids & reference_ids):,} shared) (goal >= {MIN_JACCARD}) {verdict(jaccard >= MIN_JACCARD)}"
     )
 
 

@@ -9,7 +9,7 @@ stages run in turn N times each and the table shows each stage's fastest run (an
 import argparse
 from pathlib import Path
 
-from benchmarks.measure import StageRun, fastest, run_stage
+from benchmarks.measure import StageRun, fastest, run_stage, verdict
 from benchmarks.sharegpt_source import build_source
 
 WORK_DIR = Path(__file__).resolve().parent / ".work"
@@ -31,10 +31,6 @@ def _table(runs: list[StageRun]) -> str:
             f"{run.mb_per_s:>8.1f} {run.rows_per_s:>10,.0f} {run.peak_rss_bytes / 2**20:>7,.0f} MiB"
         )
     return "\n".join(lines)
-
-
-def _verdict(passed: bool) -> str:
-    return "PASS" if passed else "FAIL"
 
 
 def main() -> None:
@@ -67,11 +63,11 @@ def main() -> None:
     rss_ok = ours.peak_rss_bytes < MAX_PEAK_RSS_BYTES
     ratio_ok = ratio >= MIN_THROUGHPUT_RATIO
     print(
-        f"throughput ratio ours/reference: {ratio:.2f} (goal >= {MIN_THROUGHPUT_RATIO}) {_verdict(ratio_ok)}"
+        f"throughput ratio ours/reference: {ratio:.2f} (goal >= {MIN_THROUGHPUT_RATIO}) {verdict(ratio_ok)}"
     )
     print(
         f"ingest peak RSS: {ours.peak_rss_bytes / 2**30:.2f} GiB "
-        f"(goal < {MAX_PEAK_RSS_BYTES / 2**30:.0f} GiB) {_verdict(rss_ok)}"
+        f"(goal < {MAX_PEAK_RSS_BYTES / 2**30:.0f} GiB) {verdict(rss_ok)}"
     )
 
 

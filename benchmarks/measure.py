@@ -29,6 +29,10 @@ class StageRun:
         return self.result["rows"] / self.result["seconds"]
 
 
+def verdict(passed: bool) -> str:
+    return "PASS" if passed else "FAIL"
+
+
 def own_peak_rss_bytes() -> int:
     """This process's peak resident set (VmHWM). Unlike the ru_maxrss a parent reads from os.wait4, it
     restarts at exec, so it does not include the parent's memory copied at fork."""

@@ -32,7 +32,8 @@ EXACT_RATE, EDITED_RATE = 0.10, 0.10
 EDITED_JACCARD_RANGE = (0.5, 1.0)
 POOL_LINK_THRESHOLD = 0.4  # natural ShareGPT near duplicates linked at this threshold leave the pool
 MIN_ASCII_WORD_SHARE = 0.9  # a variant rotates ASCII only, so only mostly-ASCII texts get variants
-SHINGLE_SIZE = 5
+# The parameters both sides run with: text-dedup's defaults as the issue states them.
+SHINGLE_SIZE, NUM_PERM, THRESHOLD = 5, 250, 0.7
 SEED = 7
 ROW_GROUP_ROWS = 5_000
 
