@@ -1,0 +1,1 @@
+"""Model-bound methods: chat encoding, LLM backends (transformers, vllm), the sentence embedder."""
