@@ -10,6 +10,7 @@ import pytest
 from instruct_assets.demo.packaged_data import iter_sharegpt_conversations
 from instruct_assets.ingest.source_ingest import IngestSettings, IngestStats, SourceIngestor
 from instruct_assets.paths import PROJECT_ROOT
+from tests.tiny_models import build_tiny_llama
 
 CLI = Path(sys.executable).parent / "instruct-assets"
 
@@ -21,14 +22,25 @@ def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="session")
-def materialized(tmp_path_factory):
+def tiny_llm_folder(tmp_path_factory) -> Path:
+    """A tiny random Llama with SmolLM2's tokenizer, saved as a model folder (tiny_models.py)."""
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def materialized(tmp_path_factory, tiny_llm_folder):
     """The small demo, materialized end to end through the CLI with its own data dir and Dagster home:
     (environment, data dir, what `materialize` printed)."""
     root = tmp_path_factory.mktemp("cli")
     home = root / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text((PROJECT_ROOT / "deploy/local/dagster.yaml").read_text())
-    env = {**os.environ, "INSTRUCT_ASSETS_DATA_DIR": str(root / "data"), "DAGSTER_HOME": str(home)}
+    env = {
+        **os.environ,
+        "INSTRUCT_ASSETS_DATA_DIR": str(root / "data"),
+        "DAGSTER_HOME": str(home),
+        "INSTRUCT_ASSETS_LLM_MODEL": str(tiny_llm_folder),
+    }
     built = run_cli("demo", "--profile", "small", env=env)
     assert built.returncode == 0, built.stderr
     done = run_cli("materialize", env=env)

@@ -1,0 +1,1 @@
+"""Per-sample model scores (IFD, perplexity, representations) and their cache."""
