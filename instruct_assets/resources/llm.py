@@ -66,15 +66,16 @@ def load_llm(resource: LLMResource):
     if resource.backend == "vllm":
         from instruct_assets.models.vllm_lm import VllmLM
 
+        # The folder gives the tokenizer in both modes; with server_url the server holds the weights and
+        # serves one model (VllmLM asks it which).
         return VllmLM(
-            folder=resource.model if resource.server_url else resource.folder(resource.model),
+            folder=resource.folder(resource.model),
             model_id=resource.model,
             server_url=resource.server_url,
             api_key=resource.api_key,
             dtype=resource.dtype,
             max_length=resource.max_length,
             max_response_tokens=resource.max_response_tokens,
-            tokenizer_folder=resource.folder(resource.model),
         )
     from instruct_assets.models.transformers_lm import TransformersLM
 
