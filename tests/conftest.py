@@ -9,6 +9,7 @@ import pytest
 
 from instruct_assets.demo.packaged_data import iter_sharegpt_conversations
 from instruct_assets.ingest.source_ingest import IngestSettings, IngestStats, SourceIngestor
+from instruct_assets.models.model_files import model_folder
 from instruct_assets.paths import PROJECT_ROOT
 from tests.tiny_models import build_tiny_llama
 
@@ -25,6 +26,13 @@ def run_cli(*args: str, env: dict) -> subprocess.CompletedProcess:
 def tiny_llm_folder(tmp_path_factory) -> Path:
     """A tiny random Llama with SmolLM2's tokenizer, saved as a model folder (tiny_models.py)."""
     return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def smollm2_folder() -> str:
+    """The real SmolLM2-135M-Instruct, dequantized once into the project's model cache (data/models, as
+    `make run` uses it): about 30 s the first time, instant after."""
+    return model_folder("packaged:smollm2-135m-instruct", PROJECT_ROOT / "data" / "models")
 
 
 @pytest.fixture(scope="session")
