@@ -73,7 +73,7 @@ class ChatEncoder:
     def encode(self, messages: Sequence[dict]) -> EncodedSample:
         context, answer = first_exchange(messages)
         context_ids = self.tokenizer.apply_chat_template(context, add_generation_prompt=True, tokenize=True)
-        if isinstance(context_ids, dict) or hasattr(context_ids, "keys"):  # BatchEncoding in transformers 5
+        if hasattr(context_ids, "keys"):  # a BatchEncoding in transformers 5
             context_ids = context_ids["input_ids"]
         response_ids = self.tokenizer(answer + self.end_of_turn, add_special_tokens=False)["input_ids"]
         truncated = len(response_ids) > self.max_response_tokens
@@ -83,6 +83,14 @@ class ChatEncoder:
             truncated = True
             context_ids = context_ids[len(context_ids) - room :]
         return EncodedSample(list(context_ids), list(self.bare_context_ids), list(response_ids), truncated)
+
+    def encode_query(self, text: str) -> EncodedSample:
+        """A benchmark item (question and answer in one text) as one user turn, for its RDS+ vector: target
+        items carry no separate answer, so the whole item is the turn. Cut at the end to max_length."""
+        ids = self.tokenizer.apply_chat_template([{"role": "user", "content": text}], tokenize=True)
+        if hasattr(ids, "keys"):
+            ids = ids["input_ids"]
+        return EncodedSample(list(ids[: self.max_length]), [], [], len(ids) > self.max_length)
 
     def encode_all(self, conversations: Sequence[Sequence[dict]]) -> list[EncodedSample]:
         return [self.encode(messages) for messages in conversations]
