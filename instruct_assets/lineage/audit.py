@@ -22,6 +22,9 @@ def audit_report(lake_root: Path, sample_id: str) -> str | None:
         records = []
         if {"raw_pool", "quarantine"} <= set(views):
             records = con.sql(read_sql("lineage/audit_records.sql"), params={"id": sample_id}).fetchall()
+        scores = []
+        if "scored_pool" in views:
+            scores = con.sql(read_sql("lineage/audit_scores.sql"), params={"id": sample_id}).fetchall()
     if not decisions and not records:
         return None
     lines = [f"sample {sample_id}", ""]
@@ -37,6 +40,12 @@ def audit_report(lake_root: Path, sample_id: str) -> str | None:
             lines.append(f"  quarantined ({reason}): {where}")
             lines.append(f"    why: {detail}")
             lines.append(f"    raw: {textwrap.shorten(content or '', PREVIEW_CHARS, placeholder=' ...')}")
+    for llm, ifd, ppl_cond, ppl_resp, prompt_tokens, response_tokens, truncated, embedder in scores:
+        lines += ["", f"scores (scored_pool; {llm}, embeddings by {embedder}):"]
+        lines.append(
+            f"  IFD {ifd:.4f} = PPL(y|x) {ppl_cond:.4g} / PPL(y) {ppl_resp:.4g}; "
+            f"{prompt_tokens} prompt + {response_tokens} response tokens{' (truncated)' if truncated else ''}"
+        )
     lines += ["", "decisions:"]
     for stage, kept, reason, detail, score, source, file, row, run_id, code_version, ref_id in decisions:
         verdict = "kept" if kept else f"dropped ({reason})"

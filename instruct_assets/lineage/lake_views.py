@@ -12,6 +12,7 @@ LAKE_VIEWS = {
     "filtered_pool": "filtered_pool/*.parquet",
     "decontaminated_pool": "decontaminated_pool/*.parquet",
     "foundational_set": "foundational_set.parquet",
+    "scored_pool": "scored_pool.parquet",
     "decisions": "decisions/*/*.parquet",
 }
 

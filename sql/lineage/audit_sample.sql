@@ -4,5 +4,6 @@ SELECT stage, kept, reason, detail, score, source, source_ref.file AS file, sour
        run_id, code_version, ref_id
 FROM decisions
 WHERE sample_id = $id OR quarantine_id = $id
-ORDER BY list_position(['ingest', 'dedup', 'filter', 'decontamination', 'dsir'], stage) NULLS LAST, stage,
+ORDER BY list_position(['ingest', 'dedup', 'filter', 'decontamination', 'dsir', 'random_selection',
+                        'rds_plus_selection', 'iterit_selection', 'coverage_selection'], stage) NULLS LAST, stage,
          source, file, row
