@@ -62,9 +62,7 @@ def tfidf_features(responses: Responses, max_order: int = MAX_ORDER) -> sparse.c
     if first_row != n_rows:
         raise ValueError(f"read {first_row} responses, but len(responses) is {n_rows}")
     totals = np.concatenate(totals_chunks) if totals_chunks else np.zeros(0, np.int64)
-    packed = np.concatenate(packed_chunks) if packed_chunks else np.zeros(0, np.uint64)
-    del packed_chunks
-    return _tfidf_matrix(packed, totals, row_bits)
+    return _tfidf_matrix(packed_chunks, totals, row_bits)
 
 
 @cache
@@ -137,14 +135,21 @@ def _mix(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _tfidf_matrix(packed: np.ndarray, totals: np.ndarray, row_bits: int) -> sparse.csr_matrix:
-    """The matrix from all packed occurrences: sorted, they are grouped by n-gram, then by row."""
+def _tfidf_matrix(packed_chunks: list[np.ndarray], totals: np.ndarray, row_bits: int) -> sparse.csr_matrix:
+    """The matrix from all packed occurrences: sorted, they are grouped by n-gram, then by row.
+
+    Takes the chunks out of `packed_chunks` so that each big array is freed here as soon as it is used:
+    the peak is the sorted occurrences plus their run starts and pairs (~25 bytes an occurrence).
+    """
     n_rows = len(totals)
+    packed = _concatenate_emptying(packed_chunks)
     packed.sort()
     pair_starts = _run_starts(packed)  # one run per (n-gram, row)
     pairs = packed[pair_starts]
-    counts = _run_lengths(pair_starts, len(packed), np.float64)
-    del packed, pair_starts
+    occurrences = len(packed)
+    del packed
+    counts = _run_lengths(pair_starts, occurrences, np.float64)
+    del pair_starts
     rows = (pairs & np.uint64((1 << row_bits) - 1)).astype(np.int32 if n_rows < 2**31 else np.int64)
     pairs >>= np.uint64(row_bits)  # now the n-gram's hash bits alone
     column_starts = _run_starts(pairs)
@@ -155,10 +160,23 @@ def _tfidf_matrix(packed: np.ndarray, totals: np.ndarray, row_bits: int) -> spar
     counts *= np.repeat(idf, rows_with_ngram)
     indptr = np.append(column_starts, len(rows))
     by_column = sparse.csc_matrix((counts, rows, indptr), shape=(n_rows, len(column_starts)))
+    del counts, rows
     features = by_column.tocsr()  # rows come out with ascending column indices
     features.eliminate_zeros()
     features.sort_indices()
     return features
+
+
+def _concatenate_emptying(chunks: list[np.ndarray]) -> np.ndarray:
+    """All chunks in one array, each chunk dropped from the list as soon as it is copied."""
+    joined = np.empty(sum(len(chunk) for chunk in chunks), dtype=np.uint64)
+    position = 0
+    chunks.reverse()
+    while chunks:
+        chunk = chunks.pop()
+        joined[position : position + len(chunk)] = chunk
+        position += len(chunk)
+    return joined
 
 
 def _run_starts(values: np.ndarray) -> np.ndarray:
