@@ -14,6 +14,7 @@ BIN = Path(sys.executable).parent
 # Pinned on purpose: renaming or dropping an asset breaks lineage and downstream users. Update with care.
 EXPECTED_ASSET_KEYS = [
     "benchmark_targets",
+    "coverage_selection",
     "curation_funnel",
     "decontaminated_pool",
     "dedup_index",
@@ -21,19 +22,28 @@ EXPECTED_ASSET_KEYS = [
     "dsir_weights",
     "filtered_pool",
     "foundational_set",
+    "iterit_selection",
     "quarantine",
+    "random_selection",
     "raw_pool",
+    "rds_plus_selection",
+    "scored_pool",
     "source_accounting",
 ]
 EXPECTED_CHECKS = [
+    "coverage_selection:valid_selection",
     "decontaminated_pool:rows_accounted",
     "deduped_pool:rows_accounted",
     "filtered_pool:rows_accounted",
     "foundational_set:no_benchmark_overlap",
     "foundational_set:rows_accounted",
     "foundational_set:unique_sample_id",
+    "iterit_selection:valid_selection",
+    "random_selection:valid_selection",
     "raw_pool:rows_accounted",
     "raw_pool:unique_sample_id",
+    "rds_plus_selection:valid_selection",
+    "scored_pool:every_sample_scored",
 ]
 EXPECTED_SENSORS = ["automation_sensor", "landing_sensor"]
 
@@ -57,6 +67,18 @@ def test_importing_the_definitions_does_not_import_torch():
     code = "import sys, instruct_assets.definitions as d; d.defs(); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_model_bound_assets_share_the_gpu_pool():
+    specs = {spec.key.to_user_string(): spec for spec in defs().resolve_all_asset_specs()}
+    graph = defs().resolve_asset_graph()
+    pools = {key: graph.get(dg.AssetKey(key)).pools for key in specs}
+    assert {key for key, pool in pools.items() if pool} == {
+        "scored_pool",
+        "rds_plus_selection",
+        "iterit_selection",
+    }
+    assert all(pools[key] == {"gpu"} for key in ("scored_pool", "rds_plus_selection", "iterit_selection"))
 
 
 def test_dg_check_defs_passes():

@@ -8,8 +8,8 @@ import torch
 from instruct_assets.models.llm_backend import position_weights, sequence_nll
 from instruct_assets.models.sentence_embedder import SentenceEmbedder
 from instruct_assets.models.transformers_lm import TransformersLM
-from instruct_assets.resources.llm import EmbedderResource
 from instruct_assets.paths import PROJECT_ROOT
+from instruct_assets.resources.llm import EmbedderResource
 
 
 def as_messages(record: dict) -> list[dict]:
@@ -24,7 +24,9 @@ def smollm2(smollm2_folder) -> TransformersLM:
 
 @pytest.fixture(scope="module")
 def tiny(tiny_llm_folder) -> TransformersLM:
-    return TransformersLM(str(tiny_llm_folder), "tiny", max_length=256, max_response_tokens=128, max_batch_tokens=700)
+    return TransformersLM(
+        str(tiny_llm_folder), "tiny", max_length=256, max_response_tokens=128, max_batch_tokens=700
+    )
 
 
 def reference_mean_nll(model, context_ids: list[int], response_ids: list[int]) -> float:
@@ -48,7 +50,10 @@ def test_ifd_matches_transformers_loss_on_real_samples(smollm2, real_conversatio
         assert ifd == pytest.approx(ifd_reference, rel=1e-4)
         assert sequence_nll(scores.conditional[i]) == pytest.approx(conditional, rel=1e-4)
     # A real instruction helps a real model: most answers are likelier given their prompt.
-    assert sum(np.mean(c) > np.mean(u) for c, u in zip(scores.conditional, scores.unconditional)) >= 4
+    assert (
+        sum(np.mean(c) > np.mean(u) for c, u in zip(scores.conditional, scores.unconditional, strict=True))
+        >= 4
+    )
 
 
 def test_encoding_is_the_chat_template_of_the_first_exchange(smollm2):
@@ -96,14 +101,20 @@ def test_pooled_state_is_the_position_weighted_mean_of_final_hidden_states(tiny,
 
 
 def test_real_model_answers_a_question(smollm2):
-    answers = smollm2.generate([[{"role": "user", "content": "What is 2 + 2? Answer with a number."}]], max_new_tokens=16)
+    answers = smollm2.generate(
+        [[{"role": "user", "content": "What is 2 + 2? Answer with a number."}]], max_new_tokens=16
+    )
     assert "4" in answers[0]
 
 
 def test_embedder_puts_paraphrases_closer_than_unrelated_text():
     embedder = EmbedderResource(models_dir=str(PROJECT_ROOT / "data" / "models")).load()
     assert isinstance(embedder, SentenceEmbedder)
-    texts = ["How do I bake bread at home?", "What is a simple recipe for homemade bread?", "Explain TCP handshakes."]
+    texts = [
+        "How do I bake bread at home?",
+        "What is a simple recipe for homemade bread?",
+        "Explain TCP handshakes.",
+    ]
     vectors = embedder.embed(texts)
     assert vectors.shape == (3, 384)
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)

@@ -1,1 +1,1 @@
-"""Training-subset selection methods (random, RDS+, IterIT, depth x coverage) as pure functions over arrays."""
+"""Training-subset selection methods (random, RDS+, IterIT, depth x coverage) as pure functions."""
