@@ -12,6 +12,22 @@ import numpy as np
 from instruct_assets.models.chat_encoding import ChatEncoder, EncodedSample
 from instruct_assets.models.llm_backend import ResponseLogprobs, length_buckets
 
+# Response positions whose logits exist at once: 1,024 x a 49k vocabulary is 200 MB in fp32, where a
+# whole 8k-token batch would be 1.6 GB, and as much again for its log-softmax.
+HEAD_ROWS = 1024
+
+
+def token_logprobs(head, states, targets) -> np.ndarray:
+    """log p(target | state) for each row, the LM head applied HEAD_ROWS rows at a time (float64)."""
+    import torch
+
+    parts = [np.zeros(0)]
+    for i in range(0, len(states), HEAD_ROWS):
+        logits = head(states[i : i + HEAD_ROWS]).float()
+        picked = torch.log_softmax(logits, dim=-1).gather(1, targets[i : i + HEAD_ROWS, None])[:, 0]
+        parts.append(picked.double().cpu().numpy())
+    return np.concatenate(parts)
+
 
 class TransformersLM:
     def __init__(
@@ -83,10 +99,7 @@ class TransformersLM:
                     torch.from_numpy(rows).to(self.device),
                     torch.from_numpy(cols).to(self.device),
                 )
-                logits = head(hidden[rows_t, cols_t]).float()
-                targets = input_ids[rows_t, cols_t + 1]
-                picked = torch.log_softmax(logits, dim=-1).gather(1, targets[:, None])[:, 0]
-                picked = picked.double().cpu().numpy()
+                picked = token_logprobs(head, hidden[rows_t, cols_t], input_ids[rows_t, cols_t + 1])
                 in_pool = [r for r, i in enumerate(batch) if int(i) in pool_slot]
                 if in_pool:
                     weights = attention[in_pool].double() * torch.arange(1, width + 1, device=self.device)

@@ -4,5 +4,5 @@ from pydantic import Field
 
 class ScoredPoolConfig(dg.Config):
     chunk_rows: int = Field(
-        128, description="samples per scoring chunk: one progress line and one cache part each"
+        64, description="samples per scoring chunk: one progress line and one cache part each"
     )
