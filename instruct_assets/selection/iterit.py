@@ -111,7 +111,7 @@ class IterItPick:
 
     @property
     def reason(self) -> str:
-        return f"iterit: rank {self.rank}, ifd {self.ifd:.2f} x diversity {self.diversity:.2f}"
+        return f"iterit: rank {self.rank}, ifd {self.ifd:.4f} x diversity {self.diversity:.3f}"
 
 
 def iterit_picks(

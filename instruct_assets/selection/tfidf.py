@@ -32,7 +32,7 @@ import polars as pl
 import pyarrow as pa
 from scipy import sparse
 
-from instruct_assets.curation.dsir_features import WORD, _code_point_classes, iter_text_chunks
+from instruct_assets.curation.dsir_features import WORD, code_point_classes, iter_text_chunks
 
 MAX_ORDER = 3
 CHUNK_CODE_POINTS = 2_000_000  # responses are tokenized in runs of about this many code points
@@ -68,7 +68,7 @@ def tfidf_features(responses: Responses, max_order: int = MAX_ORDER) -> sparse.c
 @cache
 def _word_code_points() -> np.ndarray:
     """True for each code point that `regex`'s Unicode `\\w` matches (the WORD class of DSIR's table)."""
-    return _code_point_classes() == WORD
+    return code_point_classes() == WORD
 
 
 def _packed_ngrams(
