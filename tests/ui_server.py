@@ -4,22 +4,17 @@ started in its own process group and always stopped."""
 import contextlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from instruct_assets.paths import PROJECT_ROOT
+from tests.loopback_process import HOST, free_port, log_tail, start_in_own_group, stop_group, wait_until_ok
 
 # The dagster command of the environment running the tests (.venv/bin/dagster under `make test`).
 DAGSTER = Path(sys.executable).parent / "dagster"
-HOST = "127.0.0.1"
 STARTUP_TIMEOUT_S = 120
 # dagster dev stops its webserver, daemon and code servers on SIGINT; this long is enough on a busy machine.
 SHUTDOWN_GRACE_S = 30
@@ -33,14 +28,7 @@ class DagsterDevServer:
     log_path: Path
 
     def log_tail(self, chars: int = 4000) -> str:
-        text = self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
-        return text[-chars:]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+        return log_tail(self.log_path, chars)
 
 
 def make_dagster_home(dagster_home: Path) -> Path:
@@ -82,69 +70,18 @@ def stop_sensor(sensor_name: str, env: dict[str, str]) -> None:
         )
 
 
-def _restore_sigint() -> None:
-    # Tests run in the background by a non-interactive shell inherit an ignored SIGINT, and so would
-    # dagster dev, which would then ignore the SIGINT that stops it.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def _wait_until_serving(server: DagsterDevServer, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(
-                f"dagster dev exited with {server.process.returncode} before serving; log tail:\n"
-                f"{server.log_tail()}"
-            )
-        try:
-            with urllib.request.urlopen(f"{server.url}/server_info", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(1)
-    raise TimeoutError(
-        f"dagster dev did not answer {server.url}/server_info within {timeout_s:.0f} s; log tail:\n"
-        f"{server.log_tail()}"
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGINT to the whole process group (dagster dev ignores SIGTERM), then SIGKILL what is left."""
-    pgid = process.pid  # start_new_session: the group id is the leader's pid
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGINT)
-    try:
-        process.wait(timeout=SHUTDOWN_GRACE_S)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGKILL)
-        process.wait(timeout=10)
-    # Code servers or run workers that outlived dagster dev would hold the port and the SQLite files.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
-
-
 @contextlib.contextmanager
 def dagster_dev(
     env: dict[str, str], log_path: Path, startup_timeout_s: float = STARTUP_TIMEOUT_S
 ) -> Iterator[DagsterDevServer]:
     """`dagster dev -w workspace.yaml` on a free loopback port; stopped on exit, whatever happened."""
     port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(DAGSTER), "dev", "-w", "workspace.yaml", "--host", HOST, "--port", str(port)],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_restore_sigint if signal.getsignal(signal.SIGINT) is signal.SIG_IGN else None,
-        )
+    command = [str(DAGSTER), "dev", "-w", "workspace.yaml", "--host", HOST, "--port", str(port)]
+    process = start_in_own_group(command, PROJECT_ROOT, env, log_path)
     server = DagsterDevServer(url=f"http://{HOST}:{port}", process=process, log_path=log_path)
     try:
-        _wait_until_serving(server, startup_timeout_s)
+        wait_until_ok(f"{server.url}/server_info", process, log_path, startup_timeout_s, "dagster dev")
         yield server
     finally:
-        _stop(process)
+        # dagster dev ignores SIGTERM; its code servers and run workers must not outlive it.
+        stop_group(process, SHUTDOWN_GRACE_S)

@@ -12,22 +12,18 @@ import contextlib
 import dataclasses
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from instruct_assets.paths import PROJECT_ROOT
+from tests.loopback_process import HOST, free_port, log_tail, start_in_own_group, stop_group, wait_until_ok
 
 VLLM_PYTHON = PROJECT_ROOT / ".venv-vllm" / "bin" / "python"
 CACHE_DIR = PROJECT_ROOT / ".cache" / "vllm"
-HOST = "127.0.0.1"
 # Scoring settings shared by the engine script, the server and the reference.
 DTYPE = "float32"  # bf16 differs from transformers fp32 by up to ~0.4 nats per token
 MAX_LENGTH = 512
@@ -94,19 +90,7 @@ class VllmServer:
     healthy_after_s: float
 
     def log_tail(self, chars: int = 6000) -> str:
-        text = self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
-        return text[-chars:]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def _restore_sigint() -> None:
-    # A test run in the background inherits an ignored SIGINT; the server must not, or SIGINT won't stop it.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+        return log_tail(self.log_path, chars)
 
 
 @contextlib.contextmanager
@@ -121,57 +105,13 @@ def vllm_server(folder: str, log_path: Path) -> Iterator[VllmServer]:
         "--seed", "0",
     ]  # fmt: skip
     started = time.monotonic()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
-            env=vllm_cpu_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_restore_sigint,
-        )
+    process = start_in_own_group(command, PROJECT_ROOT, vllm_cpu_env(), log_path)
     url = f"http://{HOST}:{port}"
     try:
-        _wait_until_healthy(url, process, log_path)
+        wait_until_ok(f"{url}/health", process, log_path, STARTUP_TIMEOUT_S, "the vLLM server")
         yield VllmServer(url, process, log_path, time.monotonic() - started)
     finally:
-        _stop(process)
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log_path.read_text(errors="replace")[-6000:]
-            raise RuntimeError(f"the vLLM server exited with {process.returncode}; {log_path}:\n{tail}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(1)
-    tail = log_path.read_text(errors="replace")[-6000:]
-    raise TimeoutError(
-        f"the vLLM server at {url} not healthy after {STARTUP_TIMEOUT_S} s; {log_path}:\n{tail}"
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    pgid = process.pid  # start_new_session: the group id is the leader's pid
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGINT)
-    try:
-        process.wait(timeout=SHUTDOWN_GRACE_S)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGKILL)
-        process.wait(timeout=10)
-    # The engine core runs in a child process; nothing of the group may outlive the test.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
+        stop_group(process, SHUTDOWN_GRACE_S)  # the engine core is a child: nothing may outlive the test
 
 
 def score_with_engine(folder: str, conversations: list[list[dict]]) -> dict:
