@@ -5,9 +5,8 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from instruct_assets.defs.ingest.assets import OWNERS
 from instruct_assets.defs.selection.config import SelectionConfig
-from instruct_assets.defs.selection.publishing import publish_selection, selection_check_spec
+from instruct_assets.defs.selection.publishing import publish_selection, selection_asset
 from instruct_assets.paths import PROJECT_ROOT
 from instruct_assets.resources.lake import LakeResource
 from instruct_assets.selection.coverage import (
@@ -45,15 +44,7 @@ class CoverageConfig(SelectionConfig):
     seed: int = Field(0, description="seed of the ground-set sample")
 
 
-@dg.asset(
-    ins={"scored_pool": dg.AssetIn(dg.AssetKey("scored_pool"))},
-    kinds={"numpy", "parquet"},
-    owners=OWNERS,
-    group_name="selection",
-    code_version=COVERAGE_CODE_VERSION,
-    automation_condition=dg.AutomationCondition.eager(),
-    check_specs=[selection_check_spec("coverage_selection")],
-)
+@selection_asset("coverage_selection", COVERAGE_CODE_VERSION, {"numpy", "parquet"})
 def coverage_selection(
     context: dg.AssetExecutionContext, config: CoverageConfig, lake: LakeResource, scored_pool: pl.LazyFrame
 ):

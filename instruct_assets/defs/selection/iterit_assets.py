@@ -3,15 +3,10 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from instruct_assets.defs.ingest.assets import OWNERS
 from instruct_assets.defs.scoring.assets import llm_cache, score_with_llm
 from instruct_assets.defs.scoring.chunked_scoring import score_missing
 from instruct_assets.defs.selection.config import SelectionConfig
-from instruct_assets.defs.selection.publishing import (
-    FOUNDATIONAL_SET,
-    publish_selection,
-    selection_check_spec,
-)
+from instruct_assets.defs.selection.publishing import FOUNDATIONAL_SET, publish_selection, selection_asset
 from instruct_assets.paths import PROJECT_ROOT
 from instruct_assets.resources.lake import LakeResource
 from instruct_assets.resources.llm import LLMResource
@@ -40,18 +35,12 @@ class IterItConfig(SelectionConfig):
     chunk_rows: int = Field(128, description="samples per re-scoring chunk")
 
 
-@dg.asset(
-    ins={
-        "scored_pool": dg.AssetIn(dg.AssetKey("scored_pool")),
-        "foundational_set": dg.AssetIn(FOUNDATIONAL_SET),
-    },
-    kinds={"scipy", "parquet"},
-    owners=OWNERS,
-    group_name="selection",
-    pool="gpu",
-    code_version=ITERIT_CODE_VERSION,
-    automation_condition=dg.AutomationCondition.eager(),
-    check_specs=[selection_check_spec("iterit_selection")],
+@selection_asset(
+    "iterit_selection",
+    ITERIT_CODE_VERSION,
+    {"scipy", "parquet"},
+    model_bound=True,
+    foundational_set=FOUNDATIONAL_SET,
 )
 def iterit_selection(
     context: dg.AssetExecutionContext,

@@ -5,6 +5,7 @@ import dagster as dg
 import polars as pl
 
 from instruct_assets.defs.curation.source_stage import write_decisions
+from instruct_assets.defs.ingest.assets import OWNERS
 from instruct_assets.markdown import markdown_histogram, markdown_table
 from instruct_assets.resources.lake import LakeResource
 
@@ -12,13 +13,32 @@ FOUNDATIONAL_SET = dg.AssetKey("foundational_set")
 SELECTION_KEY_COLUMNS = ["sample_id", "source", "dsir_domain"]
 
 
-def selection_check_spec(asset: str) -> dg.AssetCheckSpec:
-    return dg.AssetCheckSpec(
-        "valid_selection",
-        asset=asset,
-        blocking=True,
-        description="distinct samples of scored_pool, as many as the budget allows, ranks 1..n, "
-        "and a decision for every candidate",
+SCORED_POOL = dg.AssetKey("scored_pool")
+
+
+def selection_asset(
+    name: str, code_version: str, kinds: set[str], model_bound: bool = False, **ins: dg.AssetKey
+):
+    """The asset decorator every selection shares: it reads scored_pool (and `ins`), runs in the `gpu`
+    pool when it calls a model, follows its inputs eagerly, and carries the `valid_selection` check."""
+    return dg.asset(
+        name=name,
+        ins={"scored_pool": dg.AssetIn(SCORED_POOL), **{arg: dg.AssetIn(key) for arg, key in ins.items()}},
+        kinds=kinds,
+        owners=OWNERS,
+        group_name="selection",
+        pool="gpu" if model_bound else None,
+        code_version=code_version,
+        automation_condition=dg.AutomationCondition.eager(),
+        check_specs=[
+            dg.AssetCheckSpec(
+                "valid_selection",
+                asset=name,
+                blocking=True,
+                description="distinct samples of scored_pool, as many as the budget allows, ranks 1..n, "
+                "and a decision for every candidate",
+            )
+        ],
     )
 
 

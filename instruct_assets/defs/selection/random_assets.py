@@ -2,9 +2,8 @@ import dagster as dg
 import numpy as np
 import polars as pl
 
-from instruct_assets.defs.ingest.assets import OWNERS
 from instruct_assets.defs.selection.config import RandomSelectionConfig
-from instruct_assets.defs.selection.publishing import publish_selection, selection_check_spec
+from instruct_assets.defs.selection.publishing import publish_selection, selection_asset
 from instruct_assets.paths import PROJECT_ROOT
 from instruct_assets.resources.lake import LakeResource
 from instruct_assets.versioning import code_version_of
@@ -13,15 +12,7 @@ SELECTION_CODE = PROJECT_ROOT / "instruct_assets" / "defs" / "selection"
 RANDOM_CODE_VERSION = code_version_of(SELECTION_CODE / "random_assets.py", SELECTION_CODE / "publishing.py")
 
 
-@dg.asset(
-    ins={"scored_pool": dg.AssetIn(dg.AssetKey("scored_pool"))},
-    kinds={"numpy", "parquet"},
-    owners=OWNERS,
-    group_name="selection",
-    code_version=RANDOM_CODE_VERSION,
-    automation_condition=dg.AutomationCondition.eager(),
-    check_specs=[selection_check_spec("random_selection")],
-)
+@selection_asset("random_selection", RANDOM_CODE_VERSION, {"numpy", "parquet"})
 def random_selection(
     context: dg.AssetExecutionContext,
     config: RandomSelectionConfig,

@@ -4,9 +4,8 @@ import polars as pl
 from pydantic import Field
 
 from instruct_assets.defs.curation.benchmark_assets import BENCHMARK_TARGETS
-from instruct_assets.defs.ingest.assets import OWNERS
 from instruct_assets.defs.selection.config import SelectionConfig
-from instruct_assets.defs.selection.publishing import publish_selection, selection_check_spec
+from instruct_assets.defs.selection.publishing import publish_selection, selection_asset
 from instruct_assets.paths import PROJECT_ROOT
 from instruct_assets.resources.lake import LakeResource
 from instruct_assets.resources.llm import LLMResource
@@ -37,18 +36,12 @@ def query_examples(targets: pl.DataFrame, per_task: int) -> pl.DataFrame:
     )
 
 
-@dg.asset(
-    ins={
-        "scored_pool": dg.AssetIn(dg.AssetKey("scored_pool")),
-        "benchmark_targets": dg.AssetIn(BENCHMARK_TARGETS),
-    },
-    kinds={"pytorch", "parquet"},
-    owners=OWNERS,
-    group_name="selection",
-    pool="gpu",
-    code_version=RDS_PLUS_CODE_VERSION,
-    automation_condition=dg.AutomationCondition.eager(),
-    check_specs=[selection_check_spec("rds_plus_selection")],
+@selection_asset(
+    "rds_plus_selection",
+    RDS_PLUS_CODE_VERSION,
+    {"pytorch", "parquet"},
+    model_bound=True,
+    benchmark_targets=BENCHMARK_TARGETS,
 )
 def rds_plus_selection(
     context: dg.AssetExecutionContext,
