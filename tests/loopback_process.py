@@ -3,6 +3,7 @@ answers, and always stopped (SIGINT to the group, then SIGKILL). Standard librar
 imports it too."""
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 HOST = "127.0.0.1"
+PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
@@ -25,10 +27,14 @@ def log_tail(log_path: Path, chars: int = 6000) -> str:
     return log_path.read_text(encoding="utf-8", errors="replace")[-chars:] if log_path.exists() else ""
 
 
-def _restore_sigint() -> None:
+def _prepare_child() -> None:
     # Tests run in the background by a non-interactive shell inherit an ignored SIGINT, and so would the
     # server, which would then ignore the SIGINT that stops it.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # If the test process is killed outright (a timeout's SIGKILL), its `finally` never runs: have the
+    # kernel kill the server with it (Linux prctl PR_SET_PDEATHSIG), or it would hold gigabytes for good.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def start_in_own_group(
@@ -44,7 +50,7 @@ def start_in_own_group(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_restore_sigint,
+            preexec_fn=_prepare_child,
         )
 
 
