@@ -83,10 +83,12 @@ def page(chromium: Path, tmp_path: Path) -> Iterator[Page]:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.set_default_timeout(UI_TIMEOUT_MS)
             # The "Join the Dagster community" pop-up opens late on a fresh instance and covers the page;
-            # Playwright dismisses it whenever it shows up before an action or an assertion.
+            # Playwright dismisses it whenever it shows up before an action or an assertion. It can open
+            # under another dialog (the launchpad), which then intercepts a real click: dispatch the click
+            # event to the Skip button itself.
             page.add_locator_handler(
                 page.get_by_text("Join the Dagster community"),
-                lambda _: page.get_by_role("button", name="Skip", exact=True).click(),
+                lambda _: page.get_by_role("button", name="Skip", exact=True).dispatch_event("click"),
             )
             yield page
             screenshot(page, tmp_path, "last")
