@@ -41,17 +41,12 @@ def raw_forward_seconds(lm, sequences: list[list[int]]) -> float:
     """The reference: the model's forward pass over the same bucketed batches, full logits."""
     import torch
 
-    from instruct_assets.models.llm_backend import length_buckets
+    from instruct_assets.models.llm_backend import length_buckets, padded_batch
 
     lengths = [len(s) for s in sequences]
     started = time.perf_counter()
     for batch in length_buckets(lengths, lm.max_batch_tokens):
-        width = lengths[batch[0]]
-        ids = torch.full((len(batch), width), lm.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, index in enumerate(batch):
-            ids[row, : lengths[index]] = torch.tensor(sequences[index])
-            mask[row, : lengths[index]] = 1
+        ids, mask = map(torch.from_numpy, padded_batch(sequences, batch, lm.pad_id))
         with torch.inference_mode():
             lm.model(input_ids=ids, attention_mask=mask).logits.sum()
     return time.perf_counter() - started

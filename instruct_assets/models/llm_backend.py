@@ -57,6 +57,22 @@ def length_buckets(
         start += size
 
 
+def padded_batch(
+    sequences: Sequence[Sequence[int]], batch: np.ndarray, pad_id: int, left: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, attention mask), int64 (len(batch), longest): the sequences of `batch` padded with `pad_id`
+    on the right (scoring) or on the left (generation: every prompt then ends where new tokens start)."""
+    width = max(len(sequences[i]) for i in batch)
+    ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(batch), width), dtype=np.int64)
+    for row, index in enumerate(batch):
+        length = len(sequences[index])
+        span = slice(width - length, width) if left else slice(0, length)
+        ids[row, span] = sequences[index]
+        mask[row, span] = 1
+    return ids, mask
+
+
 def position_weights(length: int) -> np.ndarray:
     """SGPT's position weights w_t = t / sum(1..T), t = 1..T: later tokens, which have read more of the
     sequence, weigh more (RDS+ uses these over prompt and response)."""

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from instruct_assets.models.llm_backend import length_buckets
+from instruct_assets.models.llm_backend import length_buckets, padded_batch
 
 
 class SentenceEmbedder:
@@ -41,12 +41,7 @@ class SentenceEmbedder:
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         pad = self.tokenizer.pad_token_id or 0
         for batch in length_buckets(lengths, self.max_batch_tokens):
-            width = lengths[batch[0]]
-            ids = torch.full((len(batch), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, index in enumerate(batch):
-                ids[row, : lengths[index]] = torch.tensor(encoded[index])
-                mask[row, : lengths[index]] = 1
+            ids, mask = map(torch.from_numpy, padded_batch(encoded, batch, pad))
             with torch.inference_mode():
                 states = self.model(
                     input_ids=ids.to(self.device), attention_mask=mask.to(self.device)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from instruct_assets.models.chat_encoding import ChatEncoder, EncodedSample
-from instruct_assets.models.llm_backend import ResponseLogprobs, length_buckets
+from instruct_assets.models.llm_backend import ResponseLogprobs, length_buckets, padded_batch
 
 # Response positions whose logits exist at once: 1,024 x a 49k vocabulary is 200 MB in fp32, where a
 # whole 8k-token batch would be 1.6 GB, and as much again for its log-softmax.
@@ -80,12 +80,8 @@ class TransformersLM:
         lengths = [len(ids) for ids in sequences]
         decoder, head = self.model.base_model, self.model.get_output_embeddings()
         for batch in length_buckets(lengths, self.max_batch_tokens):
-            width = lengths[batch[0]]
-            ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, index in enumerate(batch):
-                ids[row, : lengths[index]] = sequences[index]
-                mask[row, : lengths[index]] = 1
+            ids, mask = padded_batch(sequences, batch, self.pad_id)
+            width = ids.shape[1]
             # Position p predicts token p+1: response tokens [start, length) come from [start - 1, length - 1)
             rows = np.concatenate([np.full(lengths[i] - starts[i], r) for r, i in enumerate(batch)]).astype(
                 np.int64
@@ -132,12 +128,8 @@ class TransformersLM:
         ]
         answers: list[str] = [""] * len(prompts)
         for batch in length_buckets([len(p) for p in prompts], self.max_batch_tokens, max_batch_size=32):
-            width = len(prompts[batch[0]])
-            ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, index in enumerate(batch):  # left padding: every prompt ends where generation starts
-                ids[row, width - len(prompts[index]) :] = torch.tensor(prompts[index])
-                mask[row, width - len(prompts[index]) :] = 1
+            ids, mask = map(torch.from_numpy, padded_batch(prompts, batch, self.pad_id, left=True))
+            width = ids.shape[1]
             with torch.inference_mode():
                 out = self.model.generate(
                     input_ids=ids.to(self.device),

@@ -5,7 +5,6 @@ one copy of the weights instead of loading them once per asset.
 """
 
 from functools import cache
-from pathlib import Path
 from typing import Literal
 
 import dagster as dg
@@ -56,9 +55,11 @@ class EmbedderResource(dg.ConfigurableResource):
     def load(self):
         return load_embedder(self)
 
+    def folder(self) -> str:
+        return model_folder(self.model, resolve_project_path(self.models_dir))
+
     def scoring_key(self) -> str:
-        folder = model_folder(self.model, resolve_project_path(self.models_dir))
-        return f"{folder_fingerprint(folder)}-{self.dtype}-{self.max_length}"
+        return f"{folder_fingerprint(self.folder())}-{self.dtype}-{self.max_length}"
 
 
 @cache
@@ -94,9 +95,8 @@ def load_llm(resource: LLMResource):
 def load_embedder(resource: EmbedderResource):
     from instruct_assets.models.sentence_embedder import SentenceEmbedder
 
-    folder = model_folder(resource.model, Path(resolve_project_path(resource.models_dir)))
     return SentenceEmbedder(
-        folder,
+        resource.folder(),
         model_id=resource.model,
         dtype=resource.dtype,
         device=resource.device,

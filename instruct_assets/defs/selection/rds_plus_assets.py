@@ -75,10 +75,11 @@ def rds_plus_selection(
     backend = llm.load()
     encoded = [backend.encoder.encode_query(text) for text in queries["text"]]
     query_vectors = backend.pooled_hidden_states(encoded) if encoded else np.zeros((0, 0), np.float32)
-    by_task = {
-        task: query_vectors[np.flatnonzero((queries["domain"] == task).to_numpy())]
+    rows_by_task = {
+        task: np.flatnonzero((queries["domain"] == task).to_numpy())
         for task in queries["domain"].unique().sort()
     }
+    by_task = {task: query_vectors[rows] for task, rows in rows_by_task.items()}
     pool = scored["lm_embedding"].to_numpy()
     tasks, scores = task_similarity(pool, by_task, aggregate=config.aggregate)
     budget = config.budget_for(scored.height)
@@ -88,7 +89,7 @@ def rds_plus_selection(
         task: v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12) for task, v in by_task.items()
     }
     nearest = [
-        queries.filter(pl.col("domain") == task)["item_id"][int(np.argmax(unit[task] @ pool[i]))]
+        queries["item_id"][int(rows_by_task[task][np.argmax(unit[task] @ pool[i])])]
         for task, i in zip(task_names, picks.index, strict=True)
     ]
     context.log.info(f"{len(picks)} picked round-robin over {tasks} from {scored.height} samples")
