@@ -1,0 +1,1 @@
+"""Supervised fine-tuning: conversations into training examples, the training loop, checkpoint folders."""
