@@ -7,6 +7,7 @@ import dagster as dg
 from instruct_assets.resources.lake import LakeResource
 from instruct_assets.resources.landing import LandingZoneResource
 from instruct_assets.resources.llm import EmbedderResource, LLMResource
+from instruct_assets.resources.mlflow_tracking import MLflowResource
 from instruct_assets.resources.parquet_io_manager import ParquetIOManager
 from instruct_assets.resources.warehouse import WarehouseResource
 from instruct_assets.settings import load_settings
@@ -24,6 +25,7 @@ def build_resources() -> dict:
         "warehouse": WarehouseResource(warehouse_path=str(settings.warehouse_path), lake=lake),
         "llm": LLMResource(**settings.llm, models_dir=str(settings.models_dir), api_key=llm_api_key()),
         "embedder": EmbedderResource(**settings.embedder, models_dir=str(settings.models_dir)),
+        "mlflow": MLflowResource(**settings.mlflow),
     }
 
 
