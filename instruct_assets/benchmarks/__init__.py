@@ -8,6 +8,7 @@ from instruct_assets.benchmarks.catalog import BenchmarkSpec, CatalogError, load
 from instruct_assets.benchmarks.loaders import (
     BENCHMARK_ITEMS_SCHEMA,
     BenchmarkFileError,
+    BenchmarkItem,
     load_benchmark_items,
     split_of,
 )
@@ -15,6 +16,7 @@ from instruct_assets.benchmarks.loaders import (
 __all__ = [
     "BENCHMARK_ITEMS_SCHEMA",
     "BenchmarkFileError",
+    "BenchmarkItem",
     "BenchmarkSpec",
     "CatalogError",
     "load_benchmark_items",

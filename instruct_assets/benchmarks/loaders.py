@@ -4,110 +4,65 @@ The split is a pure function of (benchmark name, item id), so an item stays on i
 grows, is reordered, or is loaded on another machine.
 """
 
-import gzip
 import hashlib
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from instruct_assets.benchmarks.catalog import BenchmarkSpec, load_catalog
+from instruct_assets.benchmarks.items import BENCHMARK_ITEMS_SCHEMA, BenchmarkFileError, BenchmarkItem
+from instruct_assets.benchmarks.jsonl_loader import load_jsonl
+from instruct_assets.benchmarks.math_choices import answer_choices
 from instruct_assets.benchmarks.synthetic_math import generate_problems
 from instruct_assets.demo.packaged_data import iter_human_eval_problems
 
-BENCHMARK_ITEMS_SCHEMA = pl.Schema(
-    {
-        "benchmark": pl.String,
-        "domain": pl.String,
-        "item_id": pl.String,
-        "split": pl.String,
-        "text": pl.String,
-        "origin": pl.String,
-    }
+__all__ = [
+    "BENCHMARK_ITEMS_SCHEMA",
+    "BenchmarkFileError",
+    "BenchmarkItem",
+    "load_benchmark_items",
+    "split_of",
+]
+
+# HumanEval's prompt is a signature and docstring; the reference (canonical solution) is the body that
+# follows it, so the instruction asks for exactly that continuation.
+HUMAN_EVAL_INSTRUCTION = (
+    "Complete the following Python function. Reply with the code of the function body only, "
+    "continuing right after the docstring.\n\n"
 )
 
 
-class BenchmarkFileError(ValueError):
-    """A benchmark's items are unusable; the message names the file, the line and the reason."""
-
-
-def load_human_eval(spec: BenchmarkSpec) -> Iterator[tuple[str, str]]:
-    """(task_id, prompt + canonical solution) for the 164 HumanEval problems of the human-eval package."""
+def load_human_eval(spec: BenchmarkSpec) -> Iterator[BenchmarkItem]:
+    """The 164 HumanEval problems of the human-eval package: text = prompt + canonical solution; prompt =
+    an instruction and the HumanEval prompt; reference = the canonical solution; no choices, no answer."""
     for problem in iter_human_eval_problems():
-        yield problem["task_id"], problem["prompt"] + problem["canonical_solution"]
+        yield BenchmarkItem(
+            problem["task_id"],
+            problem["prompt"] + problem["canonical_solution"],
+            prompt=HUMAN_EVAL_INSTRUCTION + problem["prompt"],
+            reference=problem["canonical_solution"],
+        )
 
 
-def load_synthetic_math(spec: BenchmarkSpec) -> Iterator[tuple[str, str]]:
-    """(item id, question + worked solution ending in '#### <answer>') for `spec.count` generated problems."""
+def load_synthetic_math(spec: BenchmarkSpec) -> Iterator[BenchmarkItem]:
+    """`spec.count` generated problems: text = question + worked solution ending in '#### <answer>';
+    prompt = the question; reference = the solution; answer = the number; four "The answer is N."
+    choices (math_choices.answer_choices)."""
     for problem in generate_problems(spec.count, spec.seed):
-        yield problem.item_id, problem.text
-
-
-def load_jsonl(spec: BenchmarkSpec) -> Iterator[tuple[str, str]]:
-    """(id field, text fields joined with newlines) for each record of a .jsonl or .jsonl.gz file.
-
-    A text field may hold a string, a number, or a list of them (joined with newlines, e.g. answer
-    choices). Blank lines are skipped. Raises BenchmarkFileError, naming the file and line, for invalid
-    JSON, a record that is not an object, a missing or empty id or text field, or a repeated id.
-    """
-    path = spec.path
-    assert path is not None, "the catalog guarantees a path for the jsonl loader"
-    if not path.is_file():
-        raise BenchmarkFileError(
-            f"{path}: file not found (benchmark {spec.name!r}); fix `path` in the benchmarks file "
-            "(relative paths are taken from the project root)"
+        choices, correct = answer_choices(problem.item_id, problem.answer)
+        yield BenchmarkItem(
+            problem.item_id,
+            problem.text,
+            prompt=problem.question,
+            reference=problem.solution,
+            choices=choices,
+            correct_choice=correct,
+            answer=str(problem.answer),
         )
-    first_line_of: dict[str, int] = {}
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}, line {number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise BenchmarkFileError(
-                    f"{where}: not valid JSON ({error.msg}); one JSON object per line"
-                ) from None
-            if not isinstance(record, dict):
-                raise BenchmarkFileError(f"{where}: expected a JSON object, got {type(record).__name__}")
-            item_id = _id_of(where, record, spec.id_field or "")
-            if item_id in first_line_of:
-                raise BenchmarkFileError(
-                    f"{where}: {spec.id_field} {item_id!r} already used on line {first_line_of[item_id]}; "
-                    "ids must be unique within a benchmark"
-                )
-            first_line_of[item_id] = number
-            text = "\n".join(_text_of(where, record, field) for field in spec.text_fields)
-            if not text.strip():
-                raise BenchmarkFileError(f"{where}: the text fields {list(spec.text_fields)} are all empty")
-            yield item_id, text
 
 
-def _id_of(where: str, record: dict[str, Any], id_field: str) -> str:
-    value = record.get(id_field)
-    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
-        raise BenchmarkFileError(
-            f"{where}: id field {id_field!r} is missing or not a non-empty string/integer"
-        )
-    return str(value)
-
-
-def _text_of(where: str, record: dict[str, Any], field: str) -> str:
-    value = record.get(field)
-    parts = value if isinstance(value, list) else [value]
-    if value is None or not all(isinstance(p, str | int | float) and not isinstance(p, bool) for p in parts):
-        raise BenchmarkFileError(
-            f"{where}: text field {field!r} is missing or not a string, number or list of them "
-            f"(fields present: {', '.join(sorted(record))})"
-        )
-    return "\n".join(str(p) for p in parts)
-
-
-LOADERS: dict[str, Callable[[BenchmarkSpec], Iterator[tuple[str, str]]]] = {
+LOADERS: dict[str, Callable[[BenchmarkSpec], Iterator[BenchmarkItem]]] = {
     "human_eval": load_human_eval,
     "synthetic_math": load_synthetic_math,
     "jsonl": load_jsonl,
@@ -125,26 +80,34 @@ def load_benchmark_items(catalog_path: Path) -> pl.DataFrame:
     """Every item of every benchmark in the benchmarks file, with its split.
 
     One row per (benchmark, item_id), unique; columns benchmark, domain, item_id, split ('target' or
-    'eval'), text (never blank), origin; rows in catalog order, then source order. Raises CatalogError
-    for a bad benchmarks file and BenchmarkFileError for a bad item.
+    'eval'), text (never blank), origin, and the evaluation fields prompt (never blank), reference (may be
+    ""), choices and correct_choice (both null or both set, correct_choice indexing choices), answer
+    (may be null); rows in catalog order, then source order. Raises CatalogError for a bad benchmarks
+    file and BenchmarkFileError for a bad item.
     """
-    rows: dict[str, list[str]] = {name: [] for name in BENCHMARK_ITEMS_SCHEMA.names()}
+    rows: dict[str, list] = {name: [] for name in BENCHMARK_ITEMS_SCHEMA.names()}
     for spec in load_catalog(catalog_path):
         seen: set[str] = set()
-        for item_id, text in LOADERS[spec.loader](spec):
+        for item in LOADERS[spec.loader](spec):
             # The jsonl loader reports these with line numbers; this guards the built-in loaders too.
-            if item_id in seen or not text.strip():
+            problem = "it is repeated" if item.item_id in seen else item.problem()
+            if problem:
                 raise BenchmarkFileError(
-                    f"benchmark {spec.name!r}: item {item_id!r} is repeated or has no text"
+                    f"benchmark {spec.name!r}: item {item.item_id!r} is unusable: {problem}"
                 )
-            seen.add(item_id)
+            seen.add(item.item_id)
             for column, value in (
                 ("benchmark", spec.name),
                 ("domain", spec.domain),
-                ("item_id", item_id),
-                ("split", split_of(spec.name, item_id, spec.eval_fraction)),
-                ("text", text),
+                ("item_id", item.item_id),
+                ("split", split_of(spec.name, item.item_id, spec.eval_fraction)),
+                ("text", item.text),
                 ("origin", spec.origin),
+                ("prompt", item.prompt),
+                ("reference", item.reference),
+                ("choices", list(item.choices) if item.choices is not None else None),
+                ("correct_choice", item.correct_choice),
+                ("answer", item.answer),
             ):
                 rows[column].append(value)
     return pl.DataFrame(rows, schema=BENCHMARK_ITEMS_SCHEMA)
