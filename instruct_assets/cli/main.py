@@ -1,4 +1,5 @@
-"""The `instruct-assets` command: build the demo, materialize everything, summarize, audit one sample."""
+"""The `instruct-assets` command: build the demo, materialize everything, summarize, report (the curation
+funnel, or the quality tables from MLflow), audit one sample."""
 
 import argparse
 import os
@@ -70,7 +71,9 @@ def cmd_summary(_: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_report(_: argparse.Namespace) -> int:
+def cmd_report(args: argparse.Namespace) -> int:
+    if getattr(args, "what", "funnel") == "quality":
+        return cmd_quality(args)
     from instruct_assets.lineage.funnel import curation_funnel
 
     lake = load_settings().lake_dir
@@ -86,6 +89,29 @@ def cmd_report(_: argparse.Namespace) -> int:
         mix = pl.read_parquet(final, columns=["dsir_domain"])["dsir_domain"].value_counts(sort=True)
         shares = ", ".join(f"{domain} {count}" for domain, count in mix.iter_rows())
         print(f"foundational set F: {mix['count'].sum()} samples ({shares}) in {final}")
+    return 0
+
+
+def cmd_quality(_: argparse.Namespace) -> int:
+    from instruct_assets.reporting.quality import quality_tables, render_quality_report
+    from instruct_assets.resources.mlflow_tracking import MLflowResource
+
+    mlflow = MLflowResource(**load_settings().mlflow)
+    where = f"experiment {mlflow.experiment!r} at {mlflow.resolved_tracking_uri()}"
+    runs = mlflow.runs(role="evaluation")
+    if runs.height == 0:
+        print(
+            f"no finished evaluation runs in {where}: materialize the evaluation assets first "
+            "(selection_eval, eval_f, eval_stage2, eval_mixed), or point INSTRUCT_ASSETS_MLFLOW_TRACKING_URI "
+            "at the store that holds them",
+            file=sys.stderr,
+        )
+        return 1
+    tables = quality_tables(runs)
+    latest = f"{tables.evaluations} latest evaluations of {runs.height} runs"
+    print(f"quality of the checkpoints: {latest} in {where}")
+    print()
+    print(render_quality_report(tables))
     return 0
 
 
@@ -110,7 +136,16 @@ def build_parser() -> argparse.ArgumentParser:
     materialize.set_defaults(func=cmd_materialize)
     summary = commands.add_parser("summary", help="rows per source and where the files are")
     summary.set_defaults(func=cmd_summary)
-    report = commands.add_parser("report", help="the curation funnel: rows per stage, drops by reason")
+    report = commands.add_parser(
+        "report", help="the curation funnel (default), or the quality tables of the evaluations in MLflow"
+    )
+    report.add_argument(
+        "what",
+        nargs="?",
+        choices=("funnel", "quality"),
+        default="funnel",
+        help="funnel: rows per stage, drops by reason; quality: selections vs random, two-stage vs mixed",
+    )
     report.set_defaults(func=cmd_report)
     audit = commands.add_parser("audit", help="where one sample came from and every decision about it")
     audit.add_argument("sample_id", help="a sample_id, or a quarantine_id (q...) for a row that never parsed")

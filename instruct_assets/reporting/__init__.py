@@ -1,0 +1,1 @@
+"""Reports over recorded results: the quality tables built from the evaluation runs in MLflow."""
