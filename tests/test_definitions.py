@@ -14,21 +14,32 @@ BIN = Path(sys.executable).parent
 # Pinned on purpose: renaming or dropping an asset breaks lineage and downstream users. Update with care.
 EXPECTED_ASSET_KEYS = [
     "benchmark_targets",
+    "checkpoint_f",
+    "checkpoint_mixed",
+    "checkpoint_stage2",
     "coverage_selection",
     "curation_funnel",
     "decontaminated_pool",
     "dedup_index",
     "deduped_pool",
     "dsir_weights",
+    "eval_base",
+    "eval_f",
+    "eval_mixed",
+    "eval_stage2",
     "filtered_pool",
     "foundational_set",
+    "instruction_dev_set",
     "iterit_selection",
     "quarantine",
     "random_selection",
     "raw_pool",
     "rds_plus_selection",
     "scored_pool",
+    "selection_checkpoint",
+    "selection_eval",
     "source_accounting",
+    "stage2_training_set",
 ]
 EXPECTED_CHECKS = [
     "coverage_selection:valid_selection",
@@ -44,6 +55,7 @@ EXPECTED_CHECKS = [
     "raw_pool:unique_sample_id",
     "rds_plus_selection:valid_selection",
     "scored_pool:every_sample_scored",
+    "stage2_training_set:rows_accounted",
 ]
 EXPECTED_SENSORS = ["automation_sensor", "landing_sensor"]
 
@@ -77,6 +89,16 @@ def test_model_bound_assets_share_the_gpu_pool():
         "scored_pool",
         "rds_plus_selection",
         "iterit_selection",
+        "stage2_training_set",
+        "checkpoint_f",
+        "checkpoint_stage2",
+        "checkpoint_mixed",
+        "selection_checkpoint",
+        "eval_base",
+        "eval_f",
+        "eval_stage2",
+        "eval_mixed",
+        "selection_eval",
     }
     assert all(pools[key] == {"gpu"} for key in ("scored_pool", "rds_plus_selection", "iterit_selection"))
 

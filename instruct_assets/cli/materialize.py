@@ -24,15 +24,20 @@ def materialize_all(instance: dg.DagsterInstance) -> list[tuple[str, bool]]:
     2. one run per source, highest dedup priority first, of every per-source asset (ingest, dedup,
        filter, decontamination): deduplication keeps the copy already kept, so this order is what makes
        a higher-priority source win;
-    3. one run of the remaining unpartitioned assets (DSIR, F, reports).
+    3. one run of the remaining unpartitioned assets (DSIR, F, scores, selections, checkpoints, evals);
+    4. one run per partition of assets partitioned otherwise (one checkpoint and its evaluation per
+       selection method).
     """
     definitions = load_defs()
     graph = definitions.resolve_asset_graph()
     global_job = definitions.resolve_implicit_global_asset_job_def()
     quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     keys = graph.materializable_asset_keys
-    partitioned = {key for key in keys if graph.get(key).partitions_def is not None}
-    unpartitioned = keys - partitioned
+    partitioned = {key for key in keys if graph.get(key).partitions_def == sources_partitions}
+    partitioned_otherwise = {
+        key for key in keys if graph.get(key).partitions_def not in (None, sources_partitions)
+    }
+    unpartitioned = keys - partitioned - partitioned_otherwise
     needs_sources = {key for key in unpartitioned if graph.get_ancestor_asset_keys(key) & partitioned}
     outcomes = []
 
@@ -56,4 +61,11 @@ def materialize_all(instance: dg.DagsterInstance) -> list[tuple[str, bool]]:
     for source in sorted(register_sources(instance), key=lambda name: (-priorities.get(name, 0), name)):
         run(partitioned, f"per-source assets [{source}]", partition_key=source)
     run(needs_sources, ", ".join(sorted(k.to_user_string() for k in needs_sources)))
+    by_partitioning: dict = {}
+    for key in partitioned_otherwise:
+        by_partitioning.setdefault(graph.get(key).partitions_def, set()).add(key)
+    for partitions_def, selection in by_partitioning.items():
+        names = ", ".join(sorted(k.to_user_string() for k in selection))
+        for partition in partitions_def.get_partition_keys():
+            run(selection, f"{names} [{partition}]", partition_key=partition)
     return outcomes

@@ -1,10 +1,12 @@
 """The LLM and embedder resources: what model-bound assets hold; the backend is chosen by configuration.
 
 Loaded models are kept per process (keyed by the full configuration), so the assets of one run share
-one copy of the weights instead of loading them once per asset.
+one copy of the weights instead of loading them once per asset; the two most recently used LLMs are
+kept (the base model and the checkpoint being scored or evaluated), so a run that evaluates many
+checkpoints does not hold them all.
 """
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 import dagster as dg
@@ -62,7 +64,7 @@ class EmbedderResource(dg.ConfigurableResource):
         return f"{folder_fingerprint(self.folder())}-{self.dtype}-{self.max_length}"
 
 
-@cache
+@lru_cache(maxsize=2)
 def load_llm(resource: LLMResource):
     if resource.backend == "vllm":
         from instruct_assets.models.vllm_lm import VllmLM

