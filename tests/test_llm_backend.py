@@ -83,6 +83,9 @@ def test_bucketed_batches_score_as_single_sequences_do(tiny, real_conversations)
         np.testing.assert_allclose(batched.unconditional[i], alone.unconditional[0], atol=1e-5)
         np.testing.assert_allclose(batched.pooled[i], alone.pooled[0], atol=1e-5)
         assert len(batched.conditional[i]) == len(sample.response_ids)
+    # The conditional term alone (what evaluations use) is the same numbers.
+    for alone, both in zip(tiny.conditional_logprobs(samples), batched.conditional, strict=True):
+        np.testing.assert_allclose(alone, both, atol=1e-5)
 
 
 def test_pooled_state_is_the_position_weighted_mean_of_final_hidden_states(tiny, real_conversations):

@@ -3,6 +3,7 @@ tiny random Llama as base model and judge: its scores mean nothing, every code p
 runs in a real MLflow store (SQLite under the demo's data dir)."""
 
 import json
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -12,6 +13,8 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from instruct_assets.definitions import defs as load_defs
+from instruct_assets.defs.resources import build_resources
+from instruct_assets.models.model_files import folder_fingerprint
 from instruct_assets.paths import PROJECT_ROOT
 from tests.conftest import run_cli
 
@@ -133,10 +136,7 @@ def test_every_evaluation_is_an_mlflow_run_with_its_lineage(materialized):
             )
             evaluated = latest_materialization(env, checkpoint, partition or None)
             assert tags["instruct_assets.checkpoint_data_version"] == evaluated.tags["dagster/data_version"]
-        artifacts = {
-            a.path
-            for a in MlflowClient(tracking_uri(env)).list_artifacts(run.info.run_id)
-        }
+        artifacts = {a.path for a in MlflowClient(tracking_uri(env)).list_artifacts(run.info.run_id)}
         assert "items.parquet" in artifacts
     assert by_asset[("selection_eval", "rds_plus")].data.tags["instruct_assets.method"] == "rds_plus"
 
@@ -174,3 +174,33 @@ def test_the_gpu_run_config_fits_the_assets():
     assert dg.validate_run_config(job, run_config)
     with pytest.raises(dg.DagsterInvalidConfigError):
         dg.validate_run_config(job, {"ops": {"checkpoint_f": {"config": {"precision": "fp8"}}}})
+
+
+def test_iterit_next_epoch_rescores_with_the_checkpoint_trained_on_its_picks(
+    materialized, tmp_path, monkeypatch
+):
+    """The IterIT loop across runs: epoch 0 selected, selection_checkpoint[iterit] trained on it, epoch 1
+    re-scores the candidates with that checkpoint (named as an asset, not a folder)."""
+    env, data, _ = materialized
+    shutil.copytree(data, tmp_path / "data")
+    monkeypatch.setenv("INSTRUCT_ASSETS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("INSTRUCT_ASSETS_LLM_MODEL", env["INSTRUCT_ASSETS_LLM_MODEL"])
+    checkpoint = pl.read_parquet(tmp_path / "data" / "lake" / "selection_checkpoint" / "iterit.parquet")
+    caches = tmp_path / "data" / "lake" / "score_cache" / "llm"
+    before = set(caches.iterdir())
+    config = {"epoch": 1, "rescoring_checkpoint": "selection_checkpoint[iterit]"}
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [
+                load_defs().get_assets_def("iterit_selection"),
+                dg.AssetSpec("scored_pool"),
+                dg.AssetSpec("foundational_set"),
+            ],
+            instance=instance,
+            resources=build_resources(),
+            run_config={"ops": {"iterit_selection": {"config": config}}},
+        )
+    assert result.success
+    (new_cache,) = set(caches.iterdir()) - before
+    assert new_cache.name.startswith(folder_fingerprint(checkpoint["checkpoint_dir"][0]))
+    assert (pl.read_parquet(tmp_path / "data" / "lake" / "iterit_selection.parquet")["epoch"] == 1).all()

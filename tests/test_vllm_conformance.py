@@ -135,12 +135,15 @@ def test_vllm_server_scored_from_the_main_environment_matches_transformers(
             scoring_s = time.monotonic() - started
             answers = lm.generate(conversations[:2], max_new_tokens=8)
             with_pooling = lm.response_logprobs(samples[:2], pooled=True)
+            conditional_only = lm.conditional_logprobs(samples[:3])
         except Exception:
             print(f"server log tail ({log_path}):\n{server.log_tail()}")
             raise
     assert_conforms(reference, scored.conditional, scored.unconditional, "vllm server (cpu)")
     # RDS+ representations come from transformers on the same folder (vLLM exposes no hidden states).
     np.testing.assert_allclose(with_pooling.pooled, reference[1].pooled[:2], atol=1e-5)
+    for alone, both in zip(conditional_only, scored.conditional[:3], strict=False):
+        np.testing.assert_allclose(alone, both, atol=1e-6)
     assert all(answer for answer in answers), answers
     tokens = sum(len(s.conditional_ids) + len(s.unconditional_ids) for s in samples)
     print(f"server healthy after {server.healthy_after_s:.1f} s; {tokens} tokens in {scoring_s:.2f} s")

@@ -18,7 +18,7 @@ def conversation_logprobs(backend: LLMBackend, conversations: Sequence[Sequence[
     encoder truncates), float64, in input order. One batched backend call; [] for no conversations."""
     if not conversations:
         return []
-    return backend.response_logprobs(backend.encoder.encode_all(conversations)).conditional
+    return backend.conditional_logprobs(backend.encoder.encode_all(conversations))
 
 
 def response_logprobs(

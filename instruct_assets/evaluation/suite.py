@@ -11,7 +11,8 @@ Metric names (a metric whose item set is empty is absent, never NaN):
     eval/items_<kind>           rows of each kind in `items` (always present, 0 when none)
 """
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -55,11 +56,11 @@ REQUIRED_COLUMNS = (
 class EvaluationSettings:
     """How many items each metric uses: caps, so fewer available items are all used."""
 
-    dev_samples: int = 32  # instruction dev conversations used (first n, in given order)
-    items_per_benchmark: int = 24  # eval items per benchmark for dev loss and choices (first n by item_id)
-    exact_match_items: int = 8  # per benchmark that has `answer`; 0 disables generation
-    judge_items: int = 8  # instruction dev prompts answered by the checkpoint and judged; 0 disables
-    max_new_tokens: int = 128  # generation length for exact match and judged answers
+    dev_samples: int = 24  # instruction dev conversations used (first n, in given order)
+    items_per_benchmark: int = 16  # eval items per benchmark for dev loss and choices (first n by item_id)
+    exact_match_items: int = 4  # per benchmark that has `answer`; 0 disables generation
+    judge_items: int = 4  # instruction dev prompts answered by the checkpoint and judged; 0 disables
+    max_new_tokens: int = 96  # generation length for exact match and judged answers
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -94,6 +95,7 @@ def run_evaluation(
     dev_ids: Sequence[str],
     settings: EvaluationSettings,
     judge_template: str,
+    progress: Callable[[str], None] | None = None,
 ) -> EvaluationResult:
     """Every metric of `backend` (the checkpoint) on the `eval` split of `benchmark_items` (rows of
     benchmark_targets) and the instruction dev conversations; `judge_backend` grades generated answers.
@@ -113,20 +115,26 @@ def run_evaluation(
     dev = list(zip(dev_ids, dev_conversations, strict=True))
     metrics: dict[str, float] = {}
     subset = first_per_benchmark(eval_items, settings.items_per_benchmark)
-    parts = [
-        _dev_loss(backend, dev[: settings.dev_samples], subset, metrics),
-        _choices(backend, subset.filter(pl.col("choices").is_not_null()), metrics),
+    steps = [
+        ("dev_loss", lambda: _dev_loss(backend, dev[: settings.dev_samples], subset, metrics)),
+        ("choice", lambda: _choices(backend, subset.filter(pl.col("choices").is_not_null()), metrics)),
     ]
     if settings.exact_match_items:
-        answerable = eval_items.filter(pl.col("answer").is_not_null())
-        parts.append(
-            _exact_match(
-                backend, first_per_benchmark(answerable, settings.exact_match_items), settings, metrics
-            )
+        answerable = first_per_benchmark(
+            eval_items.filter(pl.col("answer").is_not_null()), settings.exact_match_items
         )
+        steps.append(("exact_match", lambda: _exact_match(backend, answerable, settings, metrics)))
     if settings.judge_items:
         judged = dev[: settings.judge_items]
-        parts.append(_judge(backend, judge_backend, judged, settings, judge_template, metrics))
+        steps.append(
+            ("judge", lambda: _judge(backend, judge_backend, judged, settings, judge_template, metrics))
+        )
+    parts = []
+    for kind, step in steps:
+        started = time.perf_counter()
+        parts.append(step())
+        if progress:
+            progress(f"{kind}: {parts[-1].height} items in {time.perf_counter() - started:.1f} s")
     items = pl.concat([ITEMS_SCHEMA.to_frame(), *parts])
     for kind in KINDS:
         metrics[f"eval/items_{kind}"] = float((items["kind"] == kind).sum())

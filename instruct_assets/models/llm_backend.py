@@ -29,6 +29,10 @@ class LLMBackend(Protocol):
     def response_logprobs(self, samples: Sequence[EncodedSample], pooled: bool = False) -> ResponseLogprobs:
         """Both IFD terms in one call; with `pooled`, also the samples' RDS+ representations."""
 
+    def conditional_logprobs(self, samples: Sequence[EncodedSample]) -> list[np.ndarray]:
+        """log p(y_k | y_<k, x) of each sample's response ids: the conditional term alone (evaluation),
+        half the work of response_logprobs when responses are long."""
+
     def pooled_hidden_states(self, samples: Sequence[EncodedSample]) -> np.ndarray:
         """(n, hidden) float32: the position-weighted mean of the final hidden states over the
         conditional ids (context and response), the RDS+ representation."""

@@ -61,6 +61,10 @@ class TransformersLM:
         logprobs, representations = self.score_sequences(sequences, starts, pool_rows)
         return ResponseLogprobs(logprobs[:n], logprobs[n:], representations if pooled else None)
 
+    def conditional_logprobs(self, samples: Sequence[EncodedSample]) -> list[np.ndarray]:
+        sequences = [s.conditional_ids for s in samples]
+        return self.score_sequences(sequences, [len(s.context_ids) for s in samples], np.arange(0))[0]
+
     def pooled_hidden_states(self, samples: Sequence[EncodedSample]) -> np.ndarray:
         sequences = [s.conditional_ids for s in samples]
         return self.score_sequences(sequences, [len(ids) for ids in sequences], np.arange(len(samples)))[1]

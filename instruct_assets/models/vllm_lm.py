@@ -98,6 +98,11 @@ class VllmLM:
         representations = self.pooled_hidden_states(samples) if pooled else None
         return ResponseLogprobs(logprobs[:n], logprobs[n:], representations)
 
+    def conditional_logprobs(self, samples: Sequence[EncodedSample]) -> list[np.ndarray]:
+        return self.score_sequences(
+            [s.conditional_ids for s in samples], [len(s.context_ids) for s in samples]
+        )
+
     def pooled_hidden_states(self, samples: Sequence[EncodedSample]) -> np.ndarray:
         return self.pooling_model.pooled_hidden_states(samples)
 

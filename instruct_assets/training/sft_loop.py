@@ -29,7 +29,7 @@ STEP_LOG_SCHEMA = {
 
 @dataclass(frozen=True)
 class TrainingSettings:
-    learning_rate: float = 3e-5
+    learning_rate: float = 5e-5
     epochs: int = 1
     batch_size: int = 8  # examples per optimizer step
     micro_batch_size: int = 8  # examples per forward pass (batch_size / micro_batch_size accumulate)

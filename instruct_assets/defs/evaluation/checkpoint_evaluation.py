@@ -8,6 +8,7 @@ import dagster as dg
 import polars as pl
 
 from instruct_assets.defs.evaluation.config import EvaluationConfig
+from instruct_assets.defs.model_bound import model_bound_asset
 from instruct_assets.defs.training.asset_versions import AssetVersion, derived_version, latest_version
 from instruct_assets.evaluation.judge import load_judge_template
 from instruct_assets.evaluation.suite import run_evaluation
@@ -32,17 +33,8 @@ EVALUATION_INPUTS = {
 
 
 def evaluation_asset(name: str, **kwargs):
-    """The decorator evaluation assets share: model-bound (gpu pool), eager, one row per item evaluated."""
-    return dg.asset(
-        name=name,
-        kinds={"pytorch", "mlflow"},
-        owners=["team:instruct-assets"],
-        group_name="evaluation",
-        pool="gpu",
-        code_version=EVALUATION_CODE_VERSION,
-        automation_condition=dg.AutomationCondition.eager(),
-        **kwargs,
-    )
+    """The decorator evaluation assets share: model-bound, one row per item evaluated."""
+    return model_bound_asset(name, "evaluation", EVALUATION_CODE_VERSION, {"pytorch", "mlflow"}, **kwargs)
 
 
 def evaluate_model(
@@ -68,6 +60,7 @@ def evaluate_model(
         dev["sample_id"].to_list(),
         config.settings(),
         load_judge_template(resolve_project_path(config.judge_template)),
+        progress=lambda line: context.log.info(f"{asset}: {line}"),
     )
     inputs = [latest_version(context.instance, dg.AssetKey(k)) for k in EVALUATION_INPUTS]
     evaluated = checkpoint.data_version if checkpoint else folder_fingerprint(llm.folder(model))

@@ -4,6 +4,7 @@ from pydantic import Field
 
 from instruct_assets.defs.automation import REFRESH_WHEN_ANY_SOURCE_UPDATES
 from instruct_assets.defs.curation.foundational_assets import DECONTAMINATED_POOL, pool_paths
+from instruct_assets.defs.ingest.assets import OWNERS
 from instruct_assets.defs.training.training_sets import FOUNDATIONAL_SET
 from instruct_assets.markdown import markdown_table
 from instruct_assets.paths import PROJECT_ROOT
@@ -21,7 +22,7 @@ class InstructionDevSetConfig(dg.Config):
 @dg.asset(
     deps=[DECONTAMINATED_POOL, FOUNDATIONAL_SET],
     kinds={"parquet", "polars"},
-    owners=["team:instruct-assets"],
+    owners=OWNERS,
     group_name="evaluation",
     code_version=code_version_of(
         PROJECT_ROOT / "instruct_assets" / "defs" / "evaluation" / "dev_set_assets.py"

@@ -7,6 +7,7 @@ from instruct_assets.defs.scoring.assets import llm_cache, score_with_llm
 from instruct_assets.defs.scoring.chunked_scoring import score_missing
 from instruct_assets.defs.selection.config import SelectionConfig
 from instruct_assets.defs.selection.publishing import FOUNDATIONAL_SET, publish_selection, selection_asset
+from instruct_assets.defs.training.checkpoint_training import materialized_checkpoint
 from instruct_assets.paths import PROJECT_ROOT
 from instruct_assets.resources.lake import LakeResource
 from instruct_assets.resources.llm import LLMResource
@@ -31,6 +32,11 @@ class IterItConfig(SelectionConfig):
     rescoring_model: str | None = Field(
         None,
         description="epoch >= 1: the checkpoint being trained (folder); default the llm resource's model",
+    )
+    rescoring_checkpoint: str | None = Field(
+        None,
+        description="epoch >= 1: a checkpoint asset instead of a folder, e.g. selection_checkpoint[iterit] "
+        "(its latest materialization); the IterIT loop: select, train, re-select with the trained model",
     )
     chunk_rows: int = Field(128, description="samples per re-scoring chunk")
 
@@ -102,7 +108,10 @@ def iterit_selection(
 
 def rescored_candidates(context, config: IterItConfig, lake: LakeResource, llm: LLMResource, candidates):
     """(aligned candidates with IFD recomputed by the rescoring model, the unaligned ones as rejections)."""
-    model = config.rescoring_model or llm.model
+    if config.rescoring_checkpoint:
+        model = str(materialized_checkpoint(lake, config.rescoring_checkpoint))
+    else:
+        model = config.rescoring_model or llm.model
     cache = llm_cache(lake, llm, model)
     score_missing(
         context,

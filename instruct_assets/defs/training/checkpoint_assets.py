@@ -22,6 +22,10 @@ from instruct_assets.resources.llm import LLMResource
 from instruct_assets.resources.mlflow_tracking import MLflowResource
 
 TRAINING_INPUTS = [FOUNDATIONAL_SET, *SELECTIONS.values()]
+STAGE_TWO_INPUTS = {
+    "checkpoint_f": dg.AssetIn(CHECKPOINT_F),
+    "stage2_training_set": dg.AssetIn(STAGE2_TRAINING_SET),
+}
 
 
 @checkpoint_asset("checkpoint_f", deps=TRAINING_INPUTS)
@@ -52,10 +56,7 @@ def checkpoint_f(
     )  # fmt: skip
 
 
-@checkpoint_asset(
-    "checkpoint_stage2",
-    ins={"checkpoint_f": dg.AssetIn(CHECKPOINT_F), "stage2_training_set": dg.AssetIn(STAGE2_TRAINING_SET)},
-)
+@checkpoint_asset("checkpoint_stage2", ins=STAGE_TWO_INPUTS)
 def checkpoint_stage2(
     context: dg.AssetExecutionContext,
     config: TrainingConfig,
@@ -81,10 +82,7 @@ def checkpoint_stage2(
     )  # fmt: skip
 
 
-@checkpoint_asset(
-    "checkpoint_mixed",
-    ins={"checkpoint_f": dg.AssetIn(CHECKPOINT_F), "stage2_training_set": dg.AssetIn(STAGE2_TRAINING_SET)},
-)
+@checkpoint_asset("checkpoint_mixed", ins=STAGE_TWO_INPUTS)
 def checkpoint_mixed(
     context: dg.AssetExecutionContext,
     config: TrainingConfig,

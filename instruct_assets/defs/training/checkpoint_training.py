@@ -8,6 +8,7 @@ import dagster as dg
 import polars as pl
 
 from instruct_assets.defs.curation.source_stage import write_decisions
+from instruct_assets.defs.model_bound import model_bound_asset
 from instruct_assets.defs.training.asset_versions import AssetVersion, derived_version
 from instruct_assets.defs.training.config import TrainingConfig
 from instruct_assets.markdown import markdown_table
@@ -31,17 +32,8 @@ TRAINING_CODE_VERSION = code_version_of(
 
 
 def checkpoint_asset(name: str, **kwargs):
-    """The decorator checkpoint assets share: model-bound (gpu pool), one row naming the folder."""
-    return dg.asset(
-        name=name,
-        kinds={"pytorch", "mlflow"},
-        owners=["team:instruct-assets"],
-        group_name="training",
-        pool="gpu",
-        code_version=TRAINING_CODE_VERSION,
-        automation_condition=dg.AutomationCondition.eager(),
-        **kwargs,
-    )
+    """The decorator checkpoint assets share: model-bound, one row naming the checkpoint folder."""
+    return model_bound_asset(name, "training", TRAINING_CODE_VERSION, {"pytorch", "mlflow"}, **kwargs)
 
 
 def train_checkpoint(
@@ -202,3 +194,13 @@ def checkpoint_row(checkpoint: pl.LazyFrame | pl.DataFrame) -> dict:
 
 def checkpoint_dir(checkpoint: pl.LazyFrame | pl.DataFrame) -> Path:
     return Path(checkpoint_row(checkpoint)["checkpoint_dir"])
+
+
+def materialized_checkpoint(lake: LakeResource, label: str) -> Path:
+    """The folder of the latest materialization of a checkpoint asset named like `checkpoint_f` or
+    `selection_checkpoint[iterit]` (what IterIT's later epochs re-score with)."""
+    name, _, partition = label.removesuffix("]").partition("[")
+    path = lake.asset_path(dg.AssetKey(name), partition or None)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint {label!r} is not materialized; materialize it first")
+    return checkpoint_dir(pl.scan_parquet(path))

@@ -11,19 +11,28 @@ class TrainingConfig(dg.Config):
     """How a checkpoint is trained. The defaults are the CPU demo (SmolLM2-135M, a few hundred samples in
     minutes); resources/run_config/training_gpu.yaml holds a GPU configuration."""
 
-    learning_rate: float = Field(5e-5, description="peak learning rate of AdamW")
-    epochs: int = Field(1, description="passes over the training set")
-    batch_size: int = Field(8, description="samples per optimizer step")
-    micro_batch_size: int = Field(8, description="samples per forward pass; smaller accumulates gradients")
+    learning_rate: float = Field(TrainingSettings.learning_rate, description="peak learning rate of AdamW")
+    epochs: int = Field(TrainingSettings.epochs, description="passes over the training set")
+    batch_size: int = Field(TrainingSettings.batch_size, description="samples per optimizer step")
+    micro_batch_size: int = Field(
+        TrainingSettings.micro_batch_size,
+        description="samples per forward pass; smaller accumulates gradients",
+    )
     max_length: int = Field(192, description="tokens per sample; longer conversations are cut at the end")
-    seed: int = Field(0, description="order of the samples (and any randomness in training)")
-    warmup_ratio: float = Field(0.1, description="share of the steps with a linearly rising learning rate")
-    weight_decay: float = Field(0.0, description="AdamW weight decay")
-    max_grad_norm: float = Field(1.0, description="gradients are clipped to this norm")
+    seed: int = Field(
+        TrainingSettings.seed, description="order of the samples (and any randomness in training)"
+    )
+    warmup_ratio: float = Field(
+        TrainingSettings.warmup_ratio, description="share of the steps with a linearly rising learning rate"
+    )
+    weight_decay: float = Field(TrainingSettings.weight_decay, description="AdamW weight decay")
+    max_grad_norm: float = Field(
+        TrainingSettings.max_grad_norm, description="gradients are clipped to this norm"
+    )
     precision: Literal["fp32", "bf16-mixed"] = Field(
         "bf16-mixed", description="bf16-mixed: fp32 weights, bf16 matmuls (2x faster on a CPU with bf16)"
     )
-    device: str = Field("cpu", description="cpu, cuda, cuda:1, ...")
+    device: str = Field(TrainingSettings.device, description="cpu, cuda, cuda:1, ...")
     keep_versions: int = Field(2, description="checkpoint folders kept per asset (and partition)")
 
     def settings(self) -> TrainingSettings:

@@ -2,6 +2,7 @@ import dagster as dg
 import polars as pl
 
 from instruct_assets.defs.curation.source_stage import write_decisions
+from instruct_assets.defs.model_bound import model_bound_asset
 from instruct_assets.defs.scoring.assets import llm_cache, score_with_llm
 from instruct_assets.defs.scoring.chunked_scoring import score_missing
 from instruct_assets.defs.training.checkpoint_training import checkpoint_dir
@@ -21,15 +22,13 @@ STAGE2_SET_CODE_VERSION = code_version_of(
 )
 
 
-@dg.asset(
+@model_bound_asset(
+    "stage2_training_set",
+    "training",
+    STAGE2_SET_CODE_VERSION,
+    {"pytorch", "parquet"},
     ins={"checkpoint_f": dg.AssetIn(CHECKPOINT_F)},
     deps=list(SELECTIONS.values()),
-    kinds={"pytorch", "parquet"},
-    owners=["team:instruct-assets"],
-    group_name="training",
-    pool="gpu",
-    code_version=STAGE2_SET_CODE_VERSION,
-    automation_condition=dg.AutomationCondition.eager(),
     check_specs=[
         dg.AssetCheckSpec("rows_accounted", asset="stage2_training_set", blocking=True,
                           description="every sample of the source set is kept or dropped with a reason"),
