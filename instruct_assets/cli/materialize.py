@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from instruct_assets.cli.abandoned_runs import launcher_tags, release_abandoned_runs
 from instruct_assets.definitions import defs as load_defs
 from instruct_assets.defs.ingest.partitions import sources_partitions
 from instruct_assets.defs.resources import build_resources
@@ -28,6 +29,8 @@ def materialize_all(instance: dg.DagsterInstance) -> list[tuple[str, bool]]:
     4. one run per partition of assets partitioned otherwise (one checkpoint and its evaluation per
        selection method).
     """
+    for run_id in release_abandoned_runs(instance):
+        print(f"released run {run_id}: its process died, and it held a concurrency slot", flush=True)
     definitions = load_defs()
     graph = definitions.resolve_asset_graph()
     global_job = definitions.resolve_implicit_global_asset_job_def()
@@ -46,6 +49,7 @@ def materialize_all(instance: dg.DagsterInstance) -> list[tuple[str, bool]]:
             return
         result = global_job.execute_in_process(
             instance=instance,
+            tags=launcher_tags(),
             asset_selection=sorted(selection),
             partition_key=partition_key,
             raise_on_error=False,
