@@ -40,7 +40,7 @@ ui: install
 	$(BIN)/dagster dev -w workspace.yaml --host 127.0.0.1
 
 # Every benchmark against its reference; BENCHES=dsir picks one, BENCH_ARGS passes its flags.
-BENCHES ?= ingest dsir near_dedup curation_scale lazy_greedy scoring
+BENCHES ?= ingest dsir near_dedup curation_scale lazy_greedy scoring training
 bench: install
 	@for bench in $(BENCHES); do $(BIN)/python -m benchmarks.$$bench $(BENCH_ARGS) || exit 1; done
 
