@@ -104,10 +104,13 @@ def train_sft(
         raise ValueError("no training examples: every sample was skipped or the training set is empty")
     torch.manual_seed(settings.seed)
     model.to(settings.device).train()
+    # fused: one kernel per parameter group instead of a loop of small ops (CPU and CUDA; transformers'
+    # Trainer default), slightly faster and lighter (benchmarks/training.py).
     optimizer = torch.optim.AdamW(
         [p for p in model.parameters() if p.requires_grad],
         lr=settings.learning_rate,
         weight_decay=settings.weight_decay,
+        fused=True,
     )
     total_steps = settings.epochs * math.ceil(len(examples) / settings.batch_size)
     autocast = torch.autocast(
