@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from instruct_assets.defs.training.training_sets import SELECTION_METHODS  # the partitions, random first
 from instruct_assets.markdown import markdown_table
 
 SELECTION_EVAL = "selection_eval"
-SELECTION_METHODS = ("random", "rds_plus", "iterit", "coverage")  # the selection partitions, random first
 BASELINE_METHOD = "random"
 STAGE_EVALS = {
     "eval_base": "base model, no SFT",

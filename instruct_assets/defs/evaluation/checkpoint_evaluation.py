@@ -7,7 +7,9 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from instruct_assets.defs.curation.benchmark_assets import BENCHMARK_TARGETS
 from instruct_assets.defs.evaluation.config import EvaluationConfig
+from instruct_assets.defs.evaluation.dev_set_assets import INSTRUCTION_DEV_SET
 from instruct_assets.defs.model_bound import model_bound_asset
 from instruct_assets.defs.training.asset_versions import AssetVersion, derived_version, latest_version
 from instruct_assets.evaluation.judge import load_judge_template
@@ -27,8 +29,8 @@ EVALUATION_CODE_VERSION = code_version_of(
     PROJECT_ROOT / "resources" / "prompts" / "judge.txt",
 )
 EVALUATION_INPUTS = {
-    "benchmark_targets": dg.AssetIn(dg.AssetKey("benchmark_targets")),
-    "instruction_dev_set": dg.AssetIn(dg.AssetKey("instruction_dev_set")),
+    "benchmark_targets": dg.AssetIn(BENCHMARK_TARGETS),
+    "instruction_dev_set": dg.AssetIn(INSTRUCTION_DEV_SET),
 }
 
 
@@ -62,7 +64,7 @@ def evaluate_model(
         load_judge_template(resolve_project_path(config.judge_template)),
         progress=lambda line: context.log.info(f"{asset}: {line}"),
     )
-    inputs = [latest_version(context.instance, dg.AssetKey(k)) for k in EVALUATION_INPUTS]
+    inputs = [latest_version(context.instance, key) for key in (BENCHMARK_TARGETS, INSTRUCTION_DEV_SET)]
     evaluated = checkpoint.data_version if checkpoint else folder_fingerprint(llm.folder(model))
     data_version = derived_version(
         evaluated, [v.as_dict() for v in inputs], config.model_dump(), EVALUATION_CODE_VERSION

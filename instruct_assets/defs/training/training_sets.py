@@ -3,9 +3,9 @@
 import dagster as dg
 import polars as pl
 
+from instruct_assets.defs.selection.publishing import FOUNDATIONAL_SET
 from instruct_assets.resources.lake import LakeResource
 
-FOUNDATIONAL_SET = dg.AssetKey("foundational_set")
 SELECTION_METHODS = ("random", "rds_plus", "iterit", "coverage")
 SELECTIONS = {method: dg.AssetKey(f"{method}_selection") for method in SELECTION_METHODS}
 STAGE2_TRAINING_SET = dg.AssetKey("stage2_training_set")
